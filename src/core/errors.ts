@@ -1,0 +1,146 @@
+const BRAND = Symbol.for('antifragile.ResilienceError');
+
+/** Stable codes carried by every {@link ResilienceError}. */
+export type ResilienceErrorCode =
+  | 'CIRCUIT_OPEN'
+  | 'TIMEOUT'
+  | 'BULKHEAD_FULL'
+  | 'RATE_LIMITED'
+  | 'RETRY_BUDGET_EXHAUSTED'
+  | 'INJECTED_FAULT'
+  | 'CONCURRENCY_LIMITED'
+  | 'THROTTLED'
+  | 'HEDGE_FAILED';
+
+/** Options shared by every resilience error. */
+export interface ResilienceErrorOptions {
+  /** The error this one wraps. */
+  cause?: unknown;
+  /** When known, how long until a retry may succeed, in milliseconds. */
+  retryAfterMs?: number;
+}
+
+/**
+ * Base class of every error the library raises on purpose. Each subclass has a stable {@link code}; use the
+ * `isXError()` guards rather than `instanceof` so errors from two copies of the package are recognised.
+ */
+export class ResilienceError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ResilienceErrorCode;
+  /** Milliseconds after which a retry may succeed, when known. */
+  readonly retryAfterMs: number | undefined;
+  /** @internal brand that survives duplicate package copies */
+  readonly [BRAND] = true;
+
+  constructor(code: ResilienceErrorCode, message: string, options?: ResilienceErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+
+  override readonly name: string = 'ResilienceError';
+}
+
+/** Raised when a circuit breaker refuses a call because it is open, isolated or out of half-open probes. */
+export class BrokenCircuitError extends ResilienceError {
+  /** Whether the circuit was forced open by hand (`isolate()`). */
+  readonly isolated: boolean;
+  constructor(message = 'Circuit is open', options?: ResilienceErrorOptions & { isolated?: boolean }) {
+    super('CIRCUIT_OPEN', message, options);
+    this.isolated = options?.isolated ?? false;
+  }
+  override readonly name: string = 'BrokenCircuitError';
+}
+
+/** Raised when a call did not finish within its time budget. */
+export class TimeoutError extends ResilienceError {
+  /** The budget that was exceeded, in milliseconds. */
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number, options?: ResilienceErrorOptions) {
+    super('TIMEOUT', `Operation timed out after ${timeoutMs} ms`, options);
+    this.timeoutMs = timeoutMs;
+  }
+  override readonly name: string = 'TimeoutError';
+}
+
+/** Raised when a bulkhead has no free slot and no room in its queue. */
+export class BulkheadFullError extends ResilienceError {
+  constructor(message = 'Bulkhead is full', options?: ResilienceErrorOptions) {
+    super('BULKHEAD_FULL', message, options);
+  }
+  override readonly name: string = 'BulkheadFullError';
+}
+
+/** Raised when a rate limiter refuses a call; `retryAfterMs` says when a permit frees up. */
+export class RateLimitedError extends ResilienceError {
+  constructor(message = 'Rate limit exceeded', options?: ResilienceErrorOptions) {
+    super('RATE_LIMITED', message, options);
+  }
+  override readonly name: string = 'RateLimitedError';
+}
+
+/** Raised when a retry is refused because the shared retry budget is spent; carries the last error as `cause`. */
+export class RetryBudgetExhaustedError extends ResilienceError {
+  constructor(message = 'Retry budget exhausted', options?: ResilienceErrorOptions) {
+    super('RETRY_BUDGET_EXHAUSTED', message, options);
+  }
+  override readonly name: string = 'RetryBudgetExhaustedError';
+}
+
+/** Raised by chaos fault injection. */
+export class InjectedFaultError extends ResilienceError {
+  constructor(message = 'Injected fault', options?: ResilienceErrorOptions) {
+    super('INJECTED_FAULT', message, options);
+  }
+  override readonly name: string = 'InjectedFaultError';
+}
+
+/** Raised when an adaptive concurrency limit sheds a call. */
+export class ConcurrencyLimitError extends ResilienceError {
+  /** The limit in force when the call was shed. */
+  readonly limit: number;
+  constructor(limit: number, options?: ResilienceErrorOptions) {
+    super('CONCURRENCY_LIMITED', `Concurrency limit of ${limit} reached`, options);
+    this.limit = limit;
+  }
+  override readonly name: string = 'ConcurrencyLimitError';
+}
+
+/** Raised when client-side adaptive throttling rejects a call locally. */
+export class ThrottledError extends ResilienceError {
+  /** The rejection probability in force, 0..1. */
+  readonly probability: number;
+  constructor(probability: number, options?: ResilienceErrorOptions) {
+    super('THROTTLED', `Call throttled locally (rejection probability ${probability.toFixed(3)})`, options);
+    this.probability = probability;
+  }
+  override readonly name: string = 'ThrottledError';
+}
+
+/** Whether `error` is any {@link ResilienceError}, from this or another copy of the package. */
+export function isResilienceError(error: unknown): error is ResilienceError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
+}
+
+function hasCode(error: unknown, code: ResilienceErrorCode): boolean {
+  return isResilienceError(error) && error.code === code;
+}
+
+/** Whether `error` is a {@link BrokenCircuitError}. */
+export const isBrokenCircuitError = (error: unknown): error is BrokenCircuitError => hasCode(error, 'CIRCUIT_OPEN');
+/** Whether `error` is a {@link TimeoutError}. */
+export const isTimeoutError = (error: unknown): error is TimeoutError => hasCode(error, 'TIMEOUT');
+/** Whether `error` is a {@link BulkheadFullError}. */
+export const isBulkheadFullError = (error: unknown): error is BulkheadFullError => hasCode(error, 'BULKHEAD_FULL');
+/** Whether `error` is a {@link RateLimitedError}. */
+export const isRateLimitedError = (error: unknown): error is RateLimitedError => hasCode(error, 'RATE_LIMITED');
+/** Whether `error` is a {@link RetryBudgetExhaustedError}. */
+export const isRetryBudgetExhaustedError = (error: unknown): error is RetryBudgetExhaustedError =>
+  hasCode(error, 'RETRY_BUDGET_EXHAUSTED');
+/** Whether `error` is an {@link InjectedFaultError}. */
+export const isInjectedFaultError = (error: unknown): error is InjectedFaultError => hasCode(error, 'INJECTED_FAULT');
+/** Whether `error` is a {@link ConcurrencyLimitError}. */
+export const isConcurrencyLimitError = (error: unknown): error is ConcurrencyLimitError =>
+  hasCode(error, 'CONCURRENCY_LIMITED');
+/** Whether `error` is a {@link ThrottledError}. */
+export const isThrottledError = (error: unknown): error is ThrottledError => hasCode(error, 'THROTTLED');

@@ -1,0 +1,109 @@
+import { channel, type Channel } from 'node:diagnostics_channel';
+
+/** A listener for one event of an {@link EventEmitter}. */
+export type Listener<T> = (payload: T) => void;
+
+/** Removes the listener it was returned for; calling it twice is harmless. */
+export type Unsubscribe = () => void;
+
+/** Handler for errors thrown by listeners; the default emits a process warning. */
+let listenerErrorHandler: (error: unknown, event: string) => void = (error, event) => {
+  process.emitWarning(`A listener for "${event}" threw: ${error instanceof Error ? error.message : String(error)}`, {
+    code: 'ANTIFRAGILE_LISTENER_ERROR',
+  });
+};
+
+/**
+ * Replaces what happens when an event listener throws (by default a process warning). The throwing
+ * listener never breaks the component that emitted the event.
+ */
+export function setListenerErrorHandler(handler: (error: unknown, event: string) => void): void {
+  listenerErrorHandler = handler;
+}
+
+/**
+ * A small typed event emitter. `on` returns an unsubscribe function; listeners run synchronously in
+ * subscription order; a listener that throws is reported and never breaks the emitter's caller.
+ * Every event is also published on the `node:diagnostics_channel` channel `antifragile:<source>:<event>`
+ * when that channel has subscribers, with `{ source: name, ...payload }`-like messages `{ name, payload }`.
+ *
+ * @typeParam Events map of event name to payload type.
+ */
+export class EventEmitter<Events extends object> {
+  private readonly listeners = new Map<keyof Events, Listener<never>[]>();
+  private readonly channels = new Map<keyof Events, Channel>();
+
+  /**
+   * @param source kind of component, used in diagnostics channel names (e.g. `circuit-breaker`).
+   * @param name instance name carried in diagnostics messages.
+   */
+  constructor(
+    private readonly source: string,
+    private readonly name: string,
+  ) {}
+
+  /** Subscribes `listener` to `event`; returns a function that unsubscribes it. */
+  on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): Unsubscribe {
+    const current = this.listeners.get(event) ?? [];
+    this.listeners.set(event, [...current, listener as Listener<never>]);
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      const list = this.listeners.get(event);
+      if (list === undefined) return;
+      const next = list.filter((l) => l !== (listener as Listener<never>));
+      if (next.length === 0) this.listeners.delete(event);
+      else this.listeners.set(event, next);
+    };
+  }
+
+  /** Subscribes `listener` to the next `event` only. */
+  once<K extends keyof Events>(event: K, listener: Listener<Events[K]>): Unsubscribe {
+    const off = this.on(event, (payload) => {
+      off();
+      listener(payload);
+    });
+    return off;
+  }
+
+  /** Whether anyone listens to `event`, directly or through diagnostics_channel. Cheap; use it to skip building payloads. */
+  wants<K extends keyof Events>(event: K): boolean {
+    return this.listeners.has(event) || this.channelFor(event).hasSubscribers;
+  }
+
+  /** Delivers `payload` to the listeners of `event` and to its diagnostics channel. */
+  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+    const list = this.listeners.get(event);
+    if (list !== undefined) {
+      for (const listener of list) {
+        try {
+          (listener as Listener<Events[K]>)(payload);
+        } catch (error) {
+          listenerErrorHandler(error, String(event));
+        }
+      }
+    }
+    const ch = this.channelFor(event);
+    if (ch.hasSubscribers) ch.publish({ name: this.name, event, payload });
+  }
+
+  /** Removes every listener. */
+  removeAllListeners(): void {
+    this.listeners.clear();
+  }
+
+  /** Number of listeners on `event`. */
+  listenerCount<K extends keyof Events>(event: K): number {
+    return this.listeners.get(event)?.length ?? 0;
+  }
+
+  private channelFor(event: keyof Events): Channel {
+    let ch = this.channels.get(event);
+    if (ch === undefined) {
+      ch = channel(`antifragile:${this.source}:${String(event)}`);
+      this.channels.set(event, ch);
+    }
+    return ch;
+  }
+}

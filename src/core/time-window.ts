@@ -1,0 +1,108 @@
+import type { Clock } from './clock.js';
+import type { RollingWindow, RollingWindowState } from './rolling-window.js';
+
+/**
+ * Outcomes of the last `windowMs` milliseconds in `buckets` buckets. Buckets rotate lazily from the clock
+ * on every read and write: no timer, and an idle window costs nothing. Reads and writes are constant cost
+ * (rotation touches at most `buckets` slots).
+ */
+export class TimeWindow implements RollingWindow {
+  /** calls, failures and slow calls of each bucket, interleaved: [c0, f0, s0, c1, f1, s1, ...]. */
+  private readonly counts: Uint32Array;
+  private readonly bucketMs: number;
+  /** Epoch (time / bucketMs, floored) of the head bucket. */
+  private epoch = -Infinity;
+  private head = 0;
+  private total = 0;
+  private failed = 0;
+  private slow = 0;
+  private streak = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly windowMs: number,
+    readonly buckets: number,
+  ) {
+    this.bucketMs = windowMs / buckets;
+    this.counts = new Uint32Array(buckets * 3);
+  }
+
+  record(failed: boolean, slow: boolean): void {
+    this.rotate();
+    const base = this.head * 3;
+    const counts = this.counts;
+    counts[base] = (counts[base] as number) + 1;
+    this.total++;
+    if (failed) {
+      counts[base + 1] = (counts[base + 1] as number) + 1;
+      this.failed++;
+      this.streak++;
+    } else {
+      this.streak = 0;
+    }
+    if (slow) {
+      counts[base + 2] = (counts[base + 2] as number) + 1;
+      this.slow++;
+    }
+  }
+  calls(): number {
+    this.rotate();
+    return this.total;
+  }
+  failures(): number {
+    this.rotate();
+    return this.failed;
+  }
+  slowCalls(): number {
+    this.rotate();
+    return this.slow;
+  }
+  consecutiveFailures(): number {
+    return this.streak;
+  }
+  reset(): void {
+    this.counts.fill(0);
+    this.total = this.failed = this.slow = this.streak = 0;
+  }
+  toJSON(): RollingWindowState {
+    this.rotate();
+    return { kind: 'time', data: Array.from(this.counts), mark: this.epoch * this.buckets + this.head };
+  }
+  restore(state: RollingWindowState): void {
+    if (state.kind !== 'time' || state.data.length !== this.counts.length) return;
+    this.reset();
+    this.counts.set(state.data);
+    this.head = ((state.mark % this.buckets) + this.buckets) % this.buckets;
+    this.epoch = Math.floor(state.mark / this.buckets);
+    for (let i = 0; i < this.buckets; i++) {
+      this.total += this.counts[i * 3] as number;
+      this.failed += this.counts[i * 3 + 1] as number;
+      this.slow += this.counts[i * 3 + 2] as number;
+    }
+    this.rotate();
+  }
+
+  private rotate(): void {
+    const epoch = Math.floor(this.clock.now() / this.bucketMs);
+    const steps = epoch - this.epoch;
+    if (steps <= 0) return;
+    if (steps >= this.buckets) {
+      if (this.total !== 0) {
+        this.counts.fill(0);
+        this.total = this.failed = this.slow = 0;
+      }
+      this.head = 0;
+    } else {
+      const counts = this.counts;
+      for (let i = 0; i < steps; i++) {
+        this.head = this.head + 1 === this.buckets ? 0 : this.head + 1;
+        const base = this.head * 3;
+        this.total -= counts[base] as number;
+        this.failed -= counts[base + 1] as number;
+        this.slow -= counts[base + 2] as number;
+        counts[base] = counts[base + 1] = counts[base + 2] = 0;
+      }
+    }
+    this.epoch = epoch;
+  }
+}
