@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionsError, OptionsValidator } from '../../src/core/options.js';
+
+describe('OptionsValidator', () => {
+  it('collects every problem and renders received values', () => {
+    const v = new OptionsValidator('Thing');
+    v.duration('aMs', -1);
+    v.rate('rate', 2);
+    v.integer('count', 1.5, 1);
+    v.integer('inf', Infinity, 1, true);
+    v.func('fn', 'nope');
+    v.oneOf('mode', 'x', ['a', 'b']);
+    v.object('obj', []);
+    v.duration('skipped', undefined);
+    v.number('nan', Number.NaN, { min: 0 });
+    let error: InvalidOptionsError | undefined;
+    try {
+      v.throwIfInvalid();
+    } catch (e) {
+      error = e as InvalidOptionsError;
+    }
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error?.issues.map((i) => i.path)).toEqual(['aMs', 'rate', 'count', 'fn', 'mode', 'obj', 'nan']);
+    expect(error?.message).toContain('Invalid Thing options');
+    expect(error?.message).toContain('mode: expected one of "a", "b", received "x"');
+    expect(error?.message).toContain('obj: expected an object, received an array');
+  });
+
+  it('passes valid input', () => {
+    const v = new OptionsValidator('Thing');
+    v.duration('aMs', 0);
+    v.rate('rate', 1);
+    expect(() => v.throwIfInvalid()).not.toThrow();
+  });
+});
