@@ -300,6 +300,11 @@ export class CircuitBreaker implements Policy {
     this.transition(DISABLED, 'manual');
   }
 
+  /** Removes every event listener (used when a manager disposes of the breaker). */
+  dispose(): void {
+    this.events.removeAllListeners();
+  }
+
   /** Closes the circuit and forgets the window and the totals. */
   reset(): void {
     this.transition(CLOSED, 'manual');
@@ -408,10 +413,15 @@ export class CircuitBreaker implements Policy {
         : this.st === OPEN
           ? `Circuit "${this.name}" is open`
           : `Circuit "${this.name}" is half-open and its probes are taken`;
-    throw new BrokenCircuitError(
+    throw this.createRejection(
       message,
       retryAfterMs === undefined ? { isolated: this.st === ISOLATED } : { retryAfterMs, isolated: false },
     );
+  }
+
+  /** Builds the error a refused call rejects with; subclasses may return a subclass of {@link BrokenCircuitError}. */
+  protected createRejection(message: string, options: { retryAfterMs?: number; isolated: boolean }): BrokenCircuitError {
+    return new BrokenCircuitError(message, options);
   }
 
   private applyTimeTransitions(now: number): void {
