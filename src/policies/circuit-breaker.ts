@@ -179,7 +179,7 @@ const countEveryError = (): boolean => true;
 export class CircuitBreaker implements Policy {
   /** Name used in events, metrics and errors. */
   readonly name: string;
-  private readonly clock: Clock;
+  protected readonly clock: Clock;
   private readonly events: EventEmitter<CircuitBreakerEvents>;
   private readonly window: RollingWindow;
   private readonly consecutive: number;

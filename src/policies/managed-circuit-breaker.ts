@@ -84,7 +84,7 @@ export class ManagedCircuitBreaker extends CircuitBreaker {
   /** The seed's state view. */
   getState(): ManagedCircuitBreakerState {
     const m = this.metrics();
-    const now = Date.now();
+    const now = this.clock.now();
     return {
       state: m.state,
       failures: m.failures,

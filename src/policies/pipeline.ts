@@ -19,7 +19,7 @@ export interface Pipeline<Extra = never> extends Policy<Extra> {
  * const price = await call.execute(({ signal }) => fetch(url, { signal }));
  * ```
  */
-export function pipeline<const P extends readonly Policy<any>[]>(...policies: P): Pipeline<ExtraOf<P[number]>> {
+export function pipeline<const P extends readonly Policy<unknown>[]>(...policies: P): Pipeline<ExtraOf<P[number]>> {
   return new PolicyPipeline(policies) as Pipeline<ExtraOf<P[number]>>;
 }
 

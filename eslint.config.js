@@ -1,0 +1,49 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', performance: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly' } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'Use explicit named exports in barrels.' },
+      ],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts', 'src/policies/**/*.ts'],
+    ignores: ['src/core/deadline-scheduler.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use clock.schedule(): one shared deadline scheduler drives every timer.' },
+        { name: 'setInterval', message: 'Use clock.schedule(): no interval timers in core or policies.' },
+      ],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Use clock.now().' }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../adapters/*', '../../adapters/*'], message: 'core and policies never import adapters.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../policies/*', '../adapters/*'], message: 'core imports nothing of ours above it.' }] },
+      ],
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.cjs', 'bench/**', 'examples/**'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', global: 'readonly', gc: 'readonly' } },
+  },
+);
