@@ -1,3 +1,4 @@
+import { CoarseTime } from './coarse-time.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 
 /** A pending timer created by {@link Clock.schedule}. */
@@ -25,19 +26,32 @@ export interface Clock {
   now(): number;
   /** Runs `callback` once, `delayMs` milliseconds from now. */
   schedule(callback: () => void, delayMs: number, options?: ScheduleOptions): TimerHandle;
+  /**
+   * Optional cheap reading for hot-path bookkeeping, at most a few milliseconds stale. Components fall back
+   * to {@link now} when a clock does not provide it (see {@link coarseNowOf}).
+   */
+  coarseNow?(): number;
+}
+
+/** A function reading `clock`'s coarse time when it has one, else its exact time. */
+export function coarseNowOf(clock: Clock): () => number {
+  return clock.coarseNow !== undefined ? () => (clock.coarseNow as () => number)() : () => clock.now();
 }
 
 const timeOrigin = performance.timeOrigin;
-const scheduler = new DeadlineScheduler(() => timeOrigin + performance.now());
+const exactNow = (): number => timeOrigin + performance.now();
+const scheduler = new DeadlineScheduler(exactNow);
+const coarse = new CoarseTime(exactNow, 10);
 
 /**
  * The real clock. Time is `performance.timeOrigin + performance.now()`: monotonic within the process and
  * comparable with `Date.now()`. Every timer goes to one shared {@link DeadlineScheduler} that drives a
- * single `setTimeout`, so policies never create a timer per call.
+ * single `setTimeout`, so policies never create a timer per call. `coarseNow()` is at most 10 ms stale.
  */
 export const systemClock: Clock = {
-  now: () => timeOrigin + performance.now(),
+  now: exactNow,
   schedule: (callback, delayMs, options) => scheduler.schedule(callback, delayMs, options?.keepAlive !== false),
+  coarseNow: () => coarse.now(),
 };
 
 /** Number of timers pending in the shared system scheduler (for diagnostics and benchmarks). */

@@ -98,6 +98,11 @@ export class EventEmitter<Events extends object> {
     return this.listeners.get(event)?.length ?? 0;
   }
 
+  /** The diagnostics channel of `event`; hot paths keep it to test `hasSubscribers` cheaply. */
+  channel<K extends keyof Events>(event: K): Channel {
+    return this.channelFor(event);
+  }
+
   private channelFor(event: keyof Events): Channel {
     let ch = this.channels.get(event);
     if (ch === undefined) {

@@ -1,15 +1,19 @@
-import type { Clock } from './clock.js';
+import { coarseNowOf, type Clock } from './clock.js';
 import type { RollingWindow, RollingWindowState } from './rolling-window.js';
 
 /**
  * Outcomes of the last `windowMs` milliseconds in `buckets` buckets. Buckets rotate lazily from the clock
  * on every read and write: no timer, and an idle window costs nothing. Reads and writes are constant cost
- * (rotation touches at most `buckets` slots).
+ * (rotation touches at most `buckets` slots). Time is the clock's coarse reading (see `Clock.coarseNow`).
  */
 export class TimeWindow implements RollingWindow {
   /** calls, failures and slow calls of each bucket, interleaved: [c0, f0, s0, c1, f1, s1, ...]. */
   private readonly counts: Uint32Array;
   private readonly bucketMs: number;
+  private readonly now: () => number;
+  /** Time range [headStart, headEnd) of the head bucket; a reading inside it needs no rotation. */
+  private headStart = Infinity;
+  private headEnd = -Infinity;
   /** Epoch (time / bucketMs, floored) of the head bucket. */
   private epoch = -Infinity;
   private head = 0;
@@ -19,10 +23,11 @@ export class TimeWindow implements RollingWindow {
   private streak = 0;
 
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     readonly windowMs: number,
     readonly buckets: number,
   ) {
+    this.now = coarseNowOf(clock);
     this.bucketMs = windowMs / buckets;
     this.counts = new Uint32Array(buckets * 3);
   }
@@ -74,6 +79,8 @@ export class TimeWindow implements RollingWindow {
     this.counts.set(state.data);
     this.head = ((state.mark % this.buckets) + this.buckets) % this.buckets;
     this.epoch = Math.floor(state.mark / this.buckets);
+    this.headStart = this.epoch * this.bucketMs;
+    this.headEnd = (this.epoch + 1) * this.bucketMs;
     for (let i = 0; i < this.buckets; i++) {
       this.total += this.counts[i * 3] as number;
       this.failed += this.counts[i * 3 + 1] as number;
@@ -83,9 +90,13 @@ export class TimeWindow implements RollingWindow {
   }
 
   private rotate(): void {
-    const epoch = Math.floor(this.clock.now() / this.bucketMs);
+    const now = this.now();
+    if (now < this.headEnd && now >= this.headStart) return;
+    const epoch = Math.floor(now / this.bucketMs);
     const steps = epoch - this.epoch;
     if (steps <= 0) return;
+    this.headStart = epoch * this.bucketMs;
+    this.headEnd = (epoch + 1) * this.bucketMs;
     if (steps >= this.buckets) {
       if (this.total !== 0) {
         this.counts.fill(0);

@@ -1,4 +1,6 @@
-import { systemClock, type Clock } from '../core/clock.js';
+import type { Channel } from 'node:diagnostics_channel';
+import { neverAbortedSignal } from '../core/abort.js';
+import { coarseNowOf, systemClock, type Clock } from '../core/clock.js';
 import { ConsecutiveWindow } from '../core/consecutive-window.js';
 import { CountWindow } from '../core/count-window.js';
 import { BrokenCircuitError } from '../core/errors.js';
@@ -7,7 +9,7 @@ import { OptionsValidator } from '../core/options.js';
 import { RollingHistogram } from '../core/rolling-histogram.js';
 import type { RollingWindow, RollingWindowState } from '../core/rolling-window.js';
 import { TimeWindow } from '../core/time-window.js';
-import { contextOf } from './context.js';
+import { contextOf, defaultContext } from './context.js';
 import type { ExecuteOptions, Policy, PolicyFunction } from './policy.js';
 
 /**
@@ -195,6 +197,17 @@ export class CircuitBreaker implements Policy {
   private readonly isFailure: (error: unknown) => boolean;
   private readonly latency: RollingHistogram;
 
+  /** Whether every call must be timed exactly (slow-call detection, or someone listens to call events). */
+  private timed: boolean;
+  private callListeners = 0;
+  private readonly successChannel: Channel;
+  private readonly failureChannel: Channel;
+  /** Coarse time of the last exactly-timed closed call: one call per coarse tick is timed for percentiles. */
+  private lastSampleAt = Number.NaN;
+  private readonly coarseNow: () => number;
+  private fastSuccess!: (value: unknown) => unknown;
+  private fastFailure!: (error: unknown) => never;
+
   private st: StateCode = CLOSED;
   /** Incremented on every transition; outcomes of calls admitted in an older generation do not move the state. */
   private generation = 0;
@@ -245,6 +258,11 @@ export class CircuitBreaker implements Policy {
     this.isFailure = options.isFailure ?? countEveryError;
     this.latency = new RollingHistogram(this.clock, latencyIntervalMs);
     this.since = this.clock.now();
+    this.coarseNow = coarseNowOf(this.clock);
+    this.timed = this.slowCallMs !== Infinity;
+    this.successChannel = this.events.channel('success');
+    this.failureChannel = this.events.channel('failure');
+    this.makeFastHandlers();
     if (options.initialState !== undefined) this.restore(options.initialState);
   }
 
@@ -257,8 +275,36 @@ export class CircuitBreaker implements Policy {
   /**
    * Runs `fn` if the circuit lets it through; otherwise rejects with {@link BrokenCircuitError} (with
    * `retryAfterMs` when open). A call aborted by the caller's own signal is neither a success nor a failure.
+   *
+   * While closed, a call with no abortable signal takes a fast path: no time read, no allocation beyond
+   * the call's promise, outcome recorded by handlers made once per closed period. One call per coarse clock
+   * tick (10 ms) is timed exactly for the latency percentiles, so they are exact at low rates and sampled at
+   * high ones; every call is timed when `slowCallMs` is set or call events are observed.
    */
-  async execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
+    if (this.st === CLOSED && !this.timed && this.coarseNow() === this.lastSampleAt) {
+      const signal = options?.signal;
+      if ((signal === undefined || signal === neverAbortedSignal) && !this.successChannel.hasSubscribers && !this.failureChannel.hasSubscribers) {
+        let pending: PromiseLike<T> | T;
+        try {
+          pending = fn(options === undefined ? defaultContext : contextOf(options));
+        } catch (error) {
+          try {
+            this.fastFailure(error);
+          } catch {
+            // fastFailure rethrows by design; the rejection below carries the error.
+          }
+          return Promise.reject(error);
+        }
+        return Promise.resolve(pending).then(this.fastSuccess as (value: T) => T, this.fastFailure);
+      }
+    }
+    if (this.st === CLOSED) this.lastSampleAt = this.coarseNow();
+    return this.executeTimed(fn, options);
+  }
+
+  /** The general path: any state, abortable signals, exact timing. */
+  private async executeTimed<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) throw signal.reason;
     const probe = this.acquire();
@@ -275,9 +321,48 @@ export class CircuitBreaker implements Policy {
     return result;
   }
 
+  /** Outcome handlers for untimed closed-circuit calls, bound to the current generation. */
+  private makeFastHandlers(): void {
+    const generation = this.generation;
+    this.fastSuccess = (value) => {
+      this.totals.calls++;
+      this.totals.successes++;
+      if (generation === this.generation) this.window.record(false, false);
+      return value;
+    };
+    this.fastFailure = (error) => {
+      const totals = this.totals;
+      totals.calls++;
+      if (!this.isFailure(error)) {
+        totals.ignored++;
+        if (generation === this.generation) this.window.record(false, false);
+        if (this.events.wants('ignored')) this.events.emit('ignored', { name: this.name, error, durationMs: Number.NaN });
+        throw error;
+      }
+      totals.failures++;
+      if (generation === this.generation) {
+        this.window.record(true, false);
+        this.checkThresholds();
+      }
+      throw error;
+    };
+  }
+
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<K extends keyof CircuitBreakerEvents>(event: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe {
-    return this.events.on(event, listener);
+    const off = this.events.on(event, listener);
+    if (event !== 'success' && event !== 'failure') return off;
+    // Observed call events carry exact durations, so every call is timed while someone listens.
+    this.callListeners++;
+    this.timed = true;
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      off();
+      this.callListeners--;
+      this.timed = this.slowCallMs !== Infinity || this.callListeners > 0;
+    };
   }
 
   /** Opens the circuit now; it probes again after `openMs`. */
@@ -303,6 +388,8 @@ export class CircuitBreaker implements Policy {
   /** Removes every event listener (used when a manager disposes of the breaker). */
   dispose(): void {
     this.events.removeAllListeners();
+    this.callListeners = 0;
+    this.timed = this.slowCallMs !== Infinity;
   }
 
   /** Closes the circuit and forgets the window and the totals. */
@@ -518,7 +605,10 @@ export class CircuitBreaker implements Policy {
     this.probesInFlight = 0;
     this.probeSuccesses = 0;
     if (to === OPEN) this.openUntil = now + this.openMs;
-    if (to === CLOSED) this.window.reset();
+    if (to === CLOSED) {
+      this.window.reset();
+      this.makeFastHandlers();
+    }
     if (from !== to && this.events.wants('stateChange')) {
       this.events.emit('stateChange', {
         name: this.name,

@@ -335,6 +335,7 @@ describe('CircuitBreaker: events, metrics, health and state export', () => {
   it('reports metrics with latency percentiles and a health score', async () => {
     const clock = new VirtualClock();
     const breaker = new CircuitBreaker({ clock, window: { type: 'count', size: 10 }, minimumCalls: 10 });
+    breaker.on('success', () => undefined); // observed call events: every call is timed exactly
     for (let i = 1; i <= 10; i++) {
       const call = breaker.execute(() => sleepVirtual(clock, i * 10));
       await clock.advanceAsync(i * 10);
@@ -366,6 +367,41 @@ describe('CircuitBreaker: events, metrics, health and state export', () => {
     expect(reopened.state).toBe('open');
     clock.advance(2_000);
     expect(reopened.state).toBe('half-open');
+  });
+});
+
+describe('CircuitBreaker: closed fast path', () => {
+  it('times one call per clock tick for percentiles and still counts every call', async () => {
+    const clock = new VirtualClock();
+    const breaker = new CircuitBreaker({ clock, window: { type: 'count', size: 100 } });
+    for (let i = 0; i < 64; i++) await breaker.execute(ok);
+    clock.advance(1);
+    for (let i = 0; i < 64; i++) await breaker.execute(ok);
+    const m = breaker.metrics();
+    expect(m.calls).toBe(100);
+    expect(m.totals.successes).toBe(128);
+    expect(m.latency.count).toBe(2);
+  });
+
+  it('records synchronous throws and non-promise results', async () => {
+    const breaker = new CircuitBreaker({ clock: new VirtualClock(), window: { type: 'consecutive', failures: 2 } });
+    await expect(breaker.execute(() => 7)).resolves.toBe(7);
+    const thrower = (): never => {
+      throw boom;
+    };
+    await expect(breaker.execute(thrower)).rejects.toBe(boom);
+    await expect(breaker.execute(thrower)).rejects.toBe(boom);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('times every call while a listener observes call events, and stops when it leaves', async () => {
+    const breaker = new CircuitBreaker({ clock: new VirtualClock(), window: { type: 'count', size: 100 } });
+    const off = breaker.on('failure', () => undefined);
+    for (let i = 0; i < 16; i++) await breaker.execute(ok);
+    expect(breaker.metrics().latency.count).toBe(16);
+    off();
+    for (let i = 0; i < 16; i++) await breaker.execute(ok);
+    expect(breaker.metrics().latency.count).toBe(16); // same instant: no new sample
   });
 });
 

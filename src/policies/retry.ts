@@ -1,0 +1,253 @@
+import { neverAbortedSignal, sleep } from '../core/abort.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { RetryBudgetExhaustedError } from '../core/errors.js';
+import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
+import { OptionsValidator } from '../core/options.js';
+import type { Backoff } from './backoff/backoff.js';
+import { ExponentialBackoff } from './backoff/exponential-backoff.js';
+import { contextOf, deriveContext } from './context.js';
+import type { ExecuteOptions, Policy, PolicyContext, PolicyFunction } from './policy.js';
+import { isClock, type RetryBudget } from './retry-budget.js';
+
+/** Options of {@link Retry}. */
+export interface RetryOptions {
+  /**
+   * Attempts in all, the first included: an integer >= 1, or `Infinity` to retry until success, abort or
+   * budget exhaustion. 1 never retries.
+   * @default 3
+   */
+  maxAttempts?: number;
+  /**
+   * How long to wait before each retry (see `backoff`).
+   * @default backoff.exponential() (100 ms doubling up to 30 s, full jitter)
+   */
+  backoff?: Backoff;
+  /**
+   * Whether an error is worth retrying; `ctx` is the context of the attempt that failed. An abort of the
+   * caller's signal is never retried, whatever this says. Errors raised by other policies
+   * (`BrokenCircuitError`, `TimeoutError`, ...) are retried unless this filters them.
+   * @default every error
+   */
+  shouldRetry?: (error: unknown, ctx: PolicyContext) => boolean;
+  /**
+   * Whether a result is worth retrying (a 503 response, say). When attempts or budget run out, the last
+   * result is returned.
+   * @default no result is retried
+   */
+  shouldRetryResult?: (result: unknown, ctx: PolicyContext) => boolean;
+  /**
+   * A {@link RetryBudget}, possibly shared with other policies. Each call deposits into it, each retry
+   * withdraws; when it refuses, the call rejects with `RetryBudgetExhaustedError` (the last error as `cause`).
+   * @default no budget
+   */
+  budget?: RetryBudget;
+  /**
+   * Longest `retryAfterMs` (carried by an error, e.g. a `RateLimitedError`) worth waiting for, in
+   * milliseconds. A longer hint is not retried: the error is rethrown.
+   * @default 60_000
+   */
+  maxRetryAfterMs?: number;
+  /**
+   * Source of time for the waits.
+   * @default systemClock
+   */
+  clock?: Clock;
+  /**
+   * Name carried in diagnostics messages.
+   * @default 'retry'
+   */
+  name?: string;
+}
+
+/** Why a {@link Retry} stopped retrying and settled with the last outcome. */
+export type RetryGiveUpReason =
+  /** `maxAttempts` were made. */
+  | 'maxAttempts'
+  /** `shouldRetry` refused the error. */
+  | 'notRetryable'
+  /** The error's `retryAfterMs` was above `maxRetryAfterMs`. */
+  | 'retryAfterTooLong';
+
+/** Payload of the `retry` event. Exactly one of `error` and `result` is present. */
+export interface RetryEvent {
+  /** The attempt about to run: 2 for the first retry. */
+  attempt: number;
+  /** How long the policy waits before it, in milliseconds. */
+  delayMs: number;
+  /** The error of the attempt that failed. */
+  error?: unknown;
+  /** The result `shouldRetryResult` judged retryable. */
+  result?: unknown;
+}
+
+/** Payload of the `giveUp` event. Exactly one of `error` and `result` is present. */
+export interface RetryGiveUpEvent {
+  /** Attempts made. */
+  attempts: number;
+  /** Why no further attempt is made. */
+  reason: RetryGiveUpReason;
+  /** The error the call rejects with. */
+  error?: unknown;
+  /** The retryable result returned because attempts ran out. */
+  result?: unknown;
+}
+
+/** Payload of the `budgetExhausted` event. Exactly one of `error` and `result` is present. */
+export interface RetryBudgetExhaustedEvent {
+  /** Attempts made. */
+  attempts: number;
+  /** The error of the last attempt (the `cause` of the `RetryBudgetExhaustedError`). */
+  error?: unknown;
+  /** The retryable result of the last attempt, returned as is. */
+  result?: unknown;
+}
+
+/**
+ * Events of a {@link Retry}. Every call ends with exactly one of `success`, `giveUp`, `budgetExhausted`,
+ * or none when the caller's signal aborts it.
+ */
+export interface RetryEvents {
+  /** A retry is scheduled. */
+  retry: RetryEvent;
+  /** An attempt succeeded with a result not judged retryable. */
+  success: { attempts: number };
+  /** No further attempt is made: the call rejects with `error`, or resolves with a retryable `result`. */
+  giveUp: RetryGiveUpEvent;
+  /** The budget refused a retry. */
+  budgetExhausted: RetryBudgetExhaustedEvent;
+}
+
+/**
+ * Runs a function again when it fails, waiting between attempts by a backoff strategy, honouring
+ * `retryAfterMs` hints, an optional shared {@link RetryBudget}, and the caller's `AbortSignal` (an abort
+ * stops a wait at once and rejects with `signal.reason`). The function receives `{ signal, attempt }`
+ * (attempt 1 first, 2 for the first retry) and any other context fields from outer policies.
+ *
+ * @example
+ * ```ts
+ * const retry = new Retry({
+ *   maxAttempts: 4,
+ *   backoff: backoff.exponential({ initialMs: 100, maxMs: 2_000, jitter: 'full' }),
+ *   shouldRetry: (error) => !(error instanceof ValidationError),
+ *   shouldRetryResult: (res) => (res as Response).status === 503,
+ *   budget: new RetryBudget({ ratio: 0.2 }),
+ * });
+ * retry.on('retry', ({ attempt, delayMs }) => log.warn({ attempt, delayMs }, 'retrying pricing'));
+ * const res = await retry.execute(({ signal }) => fetch(url, { signal }), { signal: req.signal });
+ * ```
+ */
+export class Retry implements Policy {
+  /** The instance name. */
+  readonly name: string;
+  private readonly maxAttempts: number;
+  private readonly backoff: Backoff;
+  private readonly shouldRetry: ((error: unknown, ctx: PolicyContext) => boolean) | undefined;
+  private readonly shouldRetryResult: ((result: unknown, ctx: PolicyContext) => boolean) | undefined;
+  private readonly budget: RetryBudget | undefined;
+  private readonly maxRetryAfterMs: number;
+  private readonly clock: Clock;
+  private readonly events: EventEmitter<RetryEvents>;
+
+  /** @throws InvalidOptionsError listing every bad option. */
+  constructor(options: RetryOptions = {}) {
+    const v = new OptionsValidator('Retry');
+    if (v.object('options', options)) {
+      v.integer('maxAttempts', options.maxAttempts, 1, true);
+      if (options.backoff !== undefined && typeof (options.backoff as Partial<Backoff> | null)?.delayMs !== 'function') {
+        v.fail('backoff', 'a Backoff with delayMs() (see backoff.*)', options.backoff);
+      }
+      v.func('shouldRetry', options.shouldRetry);
+      v.func('shouldRetryResult', options.shouldRetryResult);
+      const budget = options.budget as Partial<RetryBudget> | null | undefined;
+      if (budget !== undefined && (typeof budget?.deposit !== 'function' || typeof budget.tryWithdraw !== 'function')) {
+        v.fail('budget', 'a RetryBudget', budget);
+      }
+      v.duration('maxRetryAfterMs', options.maxRetryAfterMs);
+      if (options.clock !== undefined && !isClock(options.clock)) {
+        v.fail('clock', 'a Clock with now() and schedule()', options.clock);
+      }
+      if (options.name !== undefined && typeof options.name !== 'string') v.fail('name', 'a string', options.name);
+    }
+    v.throwIfInvalid();
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.backoff = options.backoff ?? new ExponentialBackoff();
+    this.shouldRetry = options.shouldRetry;
+    this.shouldRetryResult = options.shouldRetryResult;
+    this.budget = options.budget;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+    this.clock = options.clock ?? systemClock;
+    this.name = options.name ?? 'retry';
+    this.events = new EventEmitter<RetryEvents>('retry', this.name);
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<K extends keyof RetryEvents>(event: K, listener: Listener<RetryEvents[K]>): Unsubscribe {
+    return this.events.on(event, listener);
+  }
+
+  /**
+   * Runs `fn`, retrying as configured. Resolves with the first result not judged retryable (or the last
+   * result when attempts or budget run out); rejects with the last error, with `RetryBudgetExhaustedError`,
+   * or with `signal.reason` as soon as the caller's signal aborts.
+   */
+  async execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
+    const base = contextOf(options);
+    const signal = base.signal;
+    const sleepSignal = signal === neverAbortedSignal ? undefined : signal;
+    const events = this.events;
+    let previousDelayMs = 0;
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) throw signal.reason;
+      if (attempt === 1) this.budget?.deposit();
+      const ctx = attempt === base.attempt ? base : deriveContext(base, signal, attempt);
+      let outcome: { error: unknown } | { result: T };
+      try {
+        const result = await fn(ctx);
+        if (this.shouldRetryResult === undefined || !this.shouldRetryResult(result, ctx)) {
+          if (events.wants('success')) events.emit('success', { attempts: attempt });
+          return result;
+        }
+        if (attempt >= this.maxAttempts) {
+          if (events.wants('giveUp')) events.emit('giveUp', { attempts: attempt, reason: 'maxAttempts', result });
+          return result;
+        }
+        outcome = { result };
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        const reason = this.giveUpReason(error, ctx, attempt);
+        if (reason !== undefined) {
+          if (events.wants('giveUp')) events.emit('giveUp', { attempts: attempt, reason, error });
+          throw error;
+        }
+        outcome = { error };
+      }
+
+      if (this.budget !== undefined && !this.budget.tryWithdraw()) {
+        if (events.wants('budgetExhausted')) events.emit('budgetExhausted', { attempts: attempt, ...outcome });
+        if ('result' in outcome) return outcome.result;
+        throw new RetryBudgetExhaustedError(undefined, { cause: outcome.error });
+      }
+      const backoffMs = this.backoff.delayMs(attempt, previousDelayMs);
+      previousDelayMs = backoffMs;
+      const hintMs = 'error' in outcome ? retryAfterOf(outcome.error) : 0;
+      const delayMs = hintMs > backoffMs ? hintMs : backoffMs;
+      if (events.wants('retry')) events.emit('retry', { attempt: attempt + 1, delayMs, ...outcome });
+      await sleep(this.clock, delayMs, sleepSignal);
+    }
+  }
+
+  /** Why the error of attempt `attempt` is not retried, or undefined when it is. */
+  private giveUpReason(error: unknown, ctx: PolicyContext, attempt: number): RetryGiveUpReason | undefined {
+    if (attempt >= this.maxAttempts) return 'maxAttempts';
+    if (this.shouldRetry !== undefined && !this.shouldRetry(error, ctx)) return 'notRetryable';
+    if (retryAfterOf(error) > this.maxRetryAfterMs) return 'retryAfterTooLong';
+    return undefined;
+  }
+}
+
+/** The error's `retryAfterMs` when it is a number >= 0 (Infinity included), else 0. */
+function retryAfterOf(error: unknown): number {
+  if (typeof error !== 'object' || error === null) return 0;
+  const ms = (error as { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof ms === 'number' && ms > 0 ? ms : 0;
+}
