@@ -10,7 +10,7 @@ export type ResilienceErrorCode =
   | 'INJECTED_FAULT'
   | 'CONCURRENCY_LIMITED'
   | 'THROTTLED'
-  | 'HEDGE_FAILED';
+  | 'FALLBACK_FAILED';
 
 /** Options shared by every resilience error. */
 export interface ResilienceErrorOptions {
@@ -117,6 +117,22 @@ export class ThrottledError extends ResilienceError {
   override readonly name: string = 'ThrottledError';
 }
 
+/**
+ * Raised when a fallback function itself throws something other than the original error (or an error
+ * with the original as `cause`). `cause` is the original error; `fallbackError` what the fallback threw.
+ */
+export class FallbackError extends ResilienceError {
+  override readonly name: string = 'FallbackError';
+  /** What the fallback function threw. */
+  readonly fallbackError: unknown;
+  constructor(original: unknown, fallbackError: unknown) {
+    super('FALLBACK_FAILED', `Fallback failed: ${fallbackError instanceof Error ? fallbackError.message : String(fallbackError)}`, {
+      cause: original,
+    });
+    this.fallbackError = fallbackError;
+  }
+}
+
 /** Whether `error` is any {@link ResilienceError}, from this or another copy of the package. */
 export function isResilienceError(error: unknown): error is ResilienceError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
@@ -142,5 +158,7 @@ export const isInjectedFaultError = (error: unknown): error is InjectedFaultErro
 /** Whether `error` is a {@link ConcurrencyLimitError}. */
 export const isConcurrencyLimitError = (error: unknown): error is ConcurrencyLimitError =>
   hasCode(error, 'CONCURRENCY_LIMITED');
+/** Whether `error` is a {@link FallbackError}. */
+export const isFallbackError = (error: unknown): error is FallbackError => hasCode(error, 'FALLBACK_FAILED');
 /** Whether `error` is a {@link ThrottledError}. */
 export const isThrottledError = (error: unknown): error is ThrottledError => hasCode(error, 'THROTTLED');

@@ -41,7 +41,7 @@ class PolicyPipeline implements Pipeline<unknown> {
   private run<T>(index: number, fn: PolicyFunction<T>, options: ExecuteOptions | undefined): Promise<unknown> {
     const policy = this.policies[index];
     if (policy === undefined) {
-      return Promise.resolve(fn(contextOf(options)));
+      return new Promise((resolve) => resolve(fn(contextOf(options))));
     }
     if (index === this.policies.length - 1) return policy.execute(fn, options);
     return policy.execute((ctx) => this.run(index + 1, fn, ctx), options);

@@ -27,7 +27,15 @@ export type PolicyFunction<T> = (context: PolicyContext) => PromiseLike<T> | T;
 export interface Policy<Extra = never> {
   /** Runs `fn` under this policy. */
   execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T | Extra>;
+  /**
+   * Type-level only, never present at run time: carries `Extra` for {@link ExtraOf}. A class whose `Extra`
+   * is not `never` declares it: `declare readonly '~types'?: { readonly extra: R };`.
+   */
+  readonly '~types'?: { readonly extra: Extra };
 }
 
-/** The `Extra` result type of a policy. */
-export type ExtraOf<P> = P extends Policy<infer E> ? E : never;
+/**
+ * The `Extra` result type of a policy, read from its type-only `'~types'` member: inference cannot see it
+ * through the generic `execute<T>` (TypeScript erases `T` to `unknown` and yields `unknown`).
+ */
+export type ExtraOf<P> = P extends { readonly '~types'?: infer X } ? (X extends { readonly extra: infer E } ? E : never) : never;

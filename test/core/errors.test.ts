@@ -32,6 +32,7 @@ describe('errors', () => {
       [new errors.InjectedFaultError(), errors.isInjectedFaultError],
       [new errors.ConcurrencyLimitError(3), errors.isConcurrencyLimitError],
       [new errors.ThrottledError(0.5), errors.isThrottledError],
+      [new errors.FallbackError(new Error('a'), new Error('b')), errors.isFallbackError],
     ];
     for (const [error, guard] of pairs) {
       expect(guard(error)).toBe(true);

@@ -1,0 +1,142 @@
+import { LinkedAbortController, neverAbortedSignal } from '../core/abort.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { TimeoutError } from '../core/errors.js';
+import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
+import { OptionsValidator } from '../core/options.js';
+import { contextOf, deriveContext } from './context.js';
+import type { ExecuteOptions, Policy, PolicyFunction } from './policy.js';
+
+/**
+ * What a {@link Timeout} does when the deadline passes. Either way the function's signal aborts with a
+ * {@link TimeoutError}.
+ * - `'cooperative'`: wait for the function to settle. A rejection becomes the `TimeoutError`; a value that
+ *   arrives after the deadline is still returned (as cockatiel and Polly do: the work is done, use it).
+ * - `'aggressive'`: reject with the `TimeoutError` at once and abandon the function's promise (its
+ *   outcome is ignored; a late rejection is never reported as unhandled).
+ */
+export type TimeoutStrategy = 'cooperative' | 'aggressive';
+
+/** Options of {@link Timeout}. */
+export interface TimeoutOptions {
+  /** Time budget of each call in milliseconds, > 0. */
+  ms: number;
+  /**
+   * What happens at the deadline; see {@link TimeoutStrategy}.
+   * @default 'cooperative'
+   */
+  strategy?: TimeoutStrategy;
+  /**
+   * Source of time and timers.
+   * @default systemClock
+   */
+  clock?: Clock;
+  /**
+   * Instance name carried in diagnostics_channel messages.
+   * @default 'timeout'
+   */
+  name?: string;
+}
+
+/** Events of {@link Timeout}, by name. */
+export interface TimeoutEvents {
+  /** A call reached its deadline; `ms` is the budget it exceeded. */
+  timeout: { ms: number };
+}
+
+const STRATEGIES: readonly TimeoutStrategy[] = ['cooperative', 'aggressive'];
+
+/**
+ * Gives each call a time budget. The function receives a signal that aborts with a {@link TimeoutError}
+ * at the deadline (and with the caller's reason when the caller aborts); the call then rejects with that
+ * `TimeoutError`, immediately (`'aggressive'`) or once the function settles (`'cooperative'`). When the
+ * caller's own signal aborts, the call rejects at once with the caller's `signal.reason`, whatever the
+ * strategy. Deadlines go to `clock.schedule` (one shared timer), and every timer and listener is released
+ * when the call settles.
+ *
+ * @example
+ * ```ts
+ * const timeout = new Timeout({ ms: 2_000, strategy: 'aggressive' });
+ * timeout.on('timeout', ({ ms }) => log.warn(`pricing took more than ${ms} ms`));
+ * const price = await timeout.execute(({ signal }) => fetch(url, { signal }));
+ * ```
+ */
+export class Timeout implements Policy {
+  /** Time budget of each call in milliseconds. */
+  readonly ms: number;
+  /** What happens at the deadline. */
+  readonly strategy: TimeoutStrategy;
+  private readonly clock: Clock;
+  private readonly events: EventEmitter<TimeoutEvents>;
+
+  /** @throws InvalidOptionsError listing every invalid option. */
+  constructor(options: TimeoutOptions) {
+    const v = new OptionsValidator('Timeout');
+    const o: Partial<TimeoutOptions> = options ?? {};
+    if (v.object('options', o)) {
+      if (o.ms === undefined) v.fail('ms', 'a number > 0', undefined);
+      v.duration('ms', o.ms, true);
+      v.oneOf('strategy', o.strategy, STRATEGIES);
+    }
+    v.throwIfInvalid();
+    this.ms = options.ms;
+    this.strategy = options.strategy ?? 'cooperative';
+    this.clock = options.clock ?? systemClock;
+    this.events = new EventEmitter('timeout', options.name ?? 'timeout');
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<K extends keyof TimeoutEvents>(event: K, listener: Listener<TimeoutEvents[K]>): Unsubscribe {
+    return this.events.on(event, listener);
+  }
+
+  /** Runs `fn` with a signal that aborts at the deadline. */
+  execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
+    const parent = contextOf(options);
+    const callerSignal = parent.signal;
+    if (callerSignal.aborted) return Promise.reject(callerSignal.reason);
+    const { ms, strategy, events } = this;
+
+    return new Promise<T>((resolve, reject) => {
+      const controller = new LinkedAbortController(callerSignal);
+      let timeoutError: TimeoutError | undefined;
+      let settled = false;
+      /** Releases the timer and both abort listeners; true for the first caller only. */
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        timer.cancel();
+        controller.dispose();
+        if (callerSignal !== neverAbortedSignal) callerSignal.removeEventListener('abort', onCallerAbort);
+        return true;
+      };
+      const onCallerAbort = (): void => {
+        if (settle()) reject(callerSignal.reason);
+      };
+      const timer = this.clock.schedule(() => {
+        timeoutError = new TimeoutError(ms);
+        if (events.wants('timeout')) events.emit('timeout', { ms });
+        controller.abort(timeoutError);
+        if (strategy === 'aggressive' && settle()) reject(timeoutError);
+      }, ms);
+      if (callerSignal !== neverAbortedSignal) callerSignal.addEventListener('abort', onCallerAbort);
+
+      let pending: PromiseLike<T> | T;
+      try {
+        pending = fn(deriveContext(parent, controller.signal));
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      // Always attached, so an abandoned promise never rejects unhandled.
+      Promise.resolve(pending).then(
+        (value) => {
+          if (settle()) resolve(value);
+        },
+        (error: unknown) => {
+          if (!settle()) return;
+          if (timeoutError === undefined || error === timeoutError) reject(error);
+          else reject(new TimeoutError(ms, { cause: error }));
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,236 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getEventListeners, setMaxListeners } from 'node:events';
+import { VirtualClock } from '../../src/core/virtual-clock.js';
+import { TimeoutError, isTimeoutError } from '../../src/core/errors.js';
+import { InvalidOptionsError } from '../../src/core/options.js';
+import { Timeout } from '../../src/policies/timeout.js';
+import type { PolicyContext } from '../../src/policies/policy.js';
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+beforeAll(() => void process.on('unhandledRejection', onUnhandled));
+afterAll(async () => {
+  await new Promise((resolve) => setImmediate(resolve));
+  process.off('unhandledRejection', onUnhandled);
+  expect(unhandled).toEqual([]);
+});
+
+/** A function that settles only when its signal aborts, rejecting with the signal's reason. */
+function untilAborted({ signal }: PolicyContext): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+}
+
+/** A function that ignores its signal and settles when the test says so. */
+function manual<T>(): { fn: (ctx: PolicyContext) => Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void; ctx?: PolicyContext } {
+  const handle: ReturnType<typeof manual<T>> = {
+    fn: (ctx) => {
+      handle.ctx = ctx;
+      return new Promise<T>((resolve, reject) => {
+        handle.resolve = resolve;
+        handle.reject = reject;
+      });
+    },
+    resolve: () => {},
+    reject: () => {},
+  };
+  return handle;
+}
+
+/** Tracks how a promise settled, without ever leaving it unhandled. */
+function track<T>(promise: Promise<T>): { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } {
+  const t: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } = { state: 'pending' };
+  promise.then(
+    (value) => Object.assign(t, { state: 'resolved', value }),
+    (error: unknown) => Object.assign(t, { state: 'rejected', error }),
+  );
+  return t;
+}
+
+describe('Timeout', () => {
+  for (const strategy of ['cooperative', 'aggressive'] as const) {
+    it(`${strategy}: fires exactly at ms, not at ms - 1, aborting the signal with a TimeoutError`, async () => {
+      const clock = new VirtualClock();
+      const timeout = new Timeout({ ms: 100, strategy, clock });
+      let signal: AbortSignal | undefined;
+      const call = track(timeout.execute((ctx) => ((signal = ctx.signal), untilAborted(ctx))));
+      await clock.advanceAsync(99);
+      expect(call.state).toBe('pending');
+      expect(signal?.aborted).toBe(false);
+      await clock.advanceAsync(1);
+      expect(call.state).toBe('rejected');
+      expect(call.error).toBeInstanceOf(TimeoutError);
+      expect(isTimeoutError(call.error)).toBe(true);
+      expect((call.error as TimeoutError).timeoutMs).toBe(100);
+      expect(signal?.reason).toBe(call.error);
+      expect(clock.pendingTimers).toBe(0);
+    });
+  }
+
+  it('cooperative: waits for the function and rejects with the TimeoutError, not the error it threw', async () => {
+    const clock = new VirtualClock();
+    const timeout = new Timeout({ ms: 50, clock });
+    const m = manual<string>();
+    const call = track(timeout.execute(m.fn));
+    await clock.advanceAsync(50);
+    expect(m.ctx?.signal.aborted).toBe(true);
+    expect(call.state).toBe('pending');
+    const own = new Error('socket closed');
+    m.reject(own);
+    await clock.advanceAsync(0);
+    expect(call.state).toBe('rejected');
+    expect(isTimeoutError(call.error)).toBe(true);
+    expect((call.error as TimeoutError).cause).toBe(own);
+  });
+
+  it('cooperative: a value that arrives after the deadline is returned', async () => {
+    const clock = new VirtualClock();
+    const timeout = new Timeout({ ms: 50, clock });
+    const timeouts: number[] = [];
+    timeout.on('timeout', ({ ms }) => timeouts.push(ms));
+    const m = manual<string>();
+    const call = timeout.execute(m.fn);
+    await clock.advanceAsync(70);
+    m.resolve('late');
+    await expect(call).resolves.toBe('late');
+    expect(timeouts).toEqual([50]);
+  });
+
+  it('aggressive: rejects at the deadline and ignores the abandoned promise, late rejection included', async () => {
+    const clock = new VirtualClock();
+    const timeout = new Timeout({ ms: 50, strategy: 'aggressive', clock });
+    const m = manual<string>();
+    const call = track(timeout.execute(m.fn));
+    await clock.advanceAsync(50);
+    expect(call.state).toBe('rejected');
+    expect(call.error).toBe(m.ctx?.signal.reason);
+    m.reject(new Error('late failure, never unhandled'));
+    await clock.advanceAsync(0);
+    expect(call.state).toBe('rejected');
+    expect(isTimeoutError(call.error)).toBe(true);
+  });
+
+  it('resolves before the deadline and leaves no timer and no listener behind', async () => {
+    const clock = new VirtualClock();
+    const timeout = new Timeout({ ms: 1_000, clock });
+    const parent = new AbortController();
+    await expect(timeout.execute(() => 'ok', { signal: parent.signal })).resolves.toBe('ok');
+    await expect(timeout.execute(async () => 42, { signal: parent.signal })).resolves.toBe(42);
+    expect(clock.pendingTimers).toBe(0);
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('removes its listeners from a long-lived parent signal after many calls, however they end', async () => {
+    const clock = new VirtualClock();
+    const parent = new AbortController();
+    setMaxListeners(0, parent.signal);
+    for (const strategy of ['cooperative', 'aggressive'] as const) {
+      const timeout = new Timeout({ ms: 10, strategy, clock });
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < 500; i++) {
+        calls.push(timeout.execute(() => i, { signal: parent.signal }));
+        calls.push(timeout.execute(() => Promise.reject(new Error('boom')), { signal: parent.signal }).catch(() => {}));
+        calls.push(timeout.execute(untilAborted, { signal: parent.signal }).catch(() => {}));
+      }
+      expect(getEventListeners(parent.signal, 'abort').length).toBeGreaterThan(0);
+      await clock.advanceAsync(10);
+      await Promise.all(calls);
+    }
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  for (const strategy of ['cooperative', 'aggressive'] as const) {
+    it(`${strategy}: the caller's abort rejects at once with its reason, not a TimeoutError`, async () => {
+      const clock = new VirtualClock();
+      const timeout = new Timeout({ ms: 100, strategy, clock });
+      let timedOut = false;
+      timeout.on('timeout', () => (timedOut = true));
+      const parent = new AbortController();
+      const m = manual<string>();
+      const call = track(timeout.execute(m.fn, { signal: parent.signal }));
+      await clock.advanceAsync(30);
+      const reason = new Error('client went away');
+      parent.abort(reason);
+      await clock.advanceAsync(0);
+      expect(call.state).toBe('rejected');
+      expect(call.error).toBe(reason);
+      expect(m.ctx?.signal.reason).toBe(reason);
+      expect(clock.pendingTimers).toBe(0);
+      expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
+      await clock.advanceAsync(200);
+      m.reject(new Error('late'));
+      await clock.advanceAsync(0);
+      expect(timedOut).toBe(false);
+    });
+  }
+
+  it('cooperative: a caller abort after the deadline still stops the wait at once', async () => {
+    const clock = new VirtualClock();
+    const timeout = new Timeout({ ms: 10, clock });
+    const parent = new AbortController();
+    const m = manual<string>();
+    const call = track(timeout.execute(m.fn, { signal: parent.signal }));
+    await clock.advanceAsync(10);
+    expect(call.state).toBe('pending');
+    const reason = new Error('gone');
+    parent.abort(reason);
+    await clock.advanceAsync(0);
+    expect(call.error).toBe(reason);
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('rejects with the reason of an already aborted signal without calling the function', async () => {
+    const timeout = new Timeout({ ms: 10, clock: new VirtualClock() });
+    const reason = new Error('already');
+    let called = false;
+    await expect(timeout.execute(() => (called = true), { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(called).toBe(false);
+  });
+
+  it('passes errors thrown before the deadline through, synchronous throws included', async () => {
+    const clock = new VirtualClock();
+    const timeout = new Timeout({ ms: 10, clock });
+    const error = new Error('sync');
+    await expect(timeout.execute(() => { throw error; })).rejects.toBe(error);
+    await expect(timeout.execute(() => Promise.reject(error))).rejects.toBe(error);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('gives the function a derived context: its own signal, the same attempt and extra fields', async () => {
+    const timeout = new Timeout({ ms: 10, clock: new VirtualClock() });
+    const parent = new AbortController();
+    const options = { signal: parent.signal, attempt: 3, traceId: 'abc' };
+    const seen = await timeout.execute((ctx) => ctx, options);
+    expect(seen.signal).not.toBe(parent.signal);
+    expect(seen.attempt).toBe(3);
+    expect((seen as PolicyContext & { traceId?: string }).traceId).toBe('abc');
+  });
+
+  it('emits timeout events with the budget and stops after unsubscribe', async () => {
+    const clock = new VirtualClock();
+    const timeout = new Timeout({ ms: 5, strategy: 'aggressive', clock });
+    const seen: number[] = [];
+    const off = timeout.on('timeout', ({ ms }) => seen.push(ms));
+    await Promise.all([timeout.execute(untilAborted).catch(() => {}), clock.advanceAsync(5)]);
+    off();
+    await Promise.all([timeout.execute(untilAborted).catch(() => {}), clock.advanceAsync(5)]);
+    expect(seen).toEqual([5]);
+  });
+
+  it('validates options eagerly, listing every bad field', () => {
+    const error = (() => {
+      try {
+        new Timeout({ ms: -1, strategy: 'eager' as never });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as InvalidOptionsError).issues.map((i) => i.path)).toEqual(['ms', 'strategy']);
+    expect(() => new Timeout({} as never)).toThrow(/ms: expected a number > 0, received undefined/);
+    expect(() => new Timeout(undefined as never)).toThrow(InvalidOptionsError);
+    expect(() => new Timeout({ ms: Infinity })).toThrow(InvalidOptionsError);
+    expect(new Timeout({ ms: 1 }).strategy).toBe('cooperative');
+  });
+});
