@@ -26,6 +26,8 @@ export {
   isInjectedFaultError,
   isConcurrencyLimitError,
   isThrottledError,
+  FallbackError,
+  isFallbackError,
 } from './core/errors.js';
 export type { OptionIssue } from './core/options.js';
 export { InvalidOptionsError } from './core/options.js';
@@ -67,3 +69,37 @@ export type {
   CircuitBreakerManagerEvents,
 } from './policies/circuit-breaker-manager.js';
 export { CircuitBreakerManager } from './policies/circuit-breaker-manager.js';
+export type { GatewayBreakerConfig, GatewayRetryConfig } from './policies/circuit-breaker-with-retry.js';
+export { CircuitBreakerWithRetry } from './policies/circuit-breaker-with-retry.js';
+export type {
+  RetryOptions,
+  RetryEvents,
+  RetryEvent,
+  RetryGiveUpEvent,
+  RetryGiveUpReason,
+  RetryBudgetExhaustedEvent,
+} from './policies/retry.js';
+export { Retry } from './policies/retry.js';
+export type { RetryBudgetOptions } from './policies/retry-budget.js';
+export { RetryBudget } from './policies/retry-budget.js';
+export type {
+  Backoff,
+  Jitter,
+  ConstantBackoffOptions,
+  LinearBackoffOptions,
+  ExponentialBackoffOptions,
+  DecorrelatedBackoffOptions,
+} from './policies/backoff/index.js';
+export { backoff, ConstantBackoff, LinearBackoff, ExponentialBackoff, DecorrelatedBackoff } from './policies/backoff/index.js';
+export type { TimeoutOptions, TimeoutStrategy, TimeoutEvents } from './policies/timeout.js';
+export { Timeout } from './policies/timeout.js';
+export type {
+  FallbackOptions,
+  FallbackContext,
+  FallbackErrorContext,
+  FallbackResultContext,
+  FallbackEvents,
+} from './policies/fallback.js';
+export { Fallback } from './policies/fallback.js';
+export type { HedgeDelay, FixedHedgeDelay, PercentileHedgeDelay, HedgeOptions, HedgeEvents } from './policies/hedge.js';
+export { Hedge } from './policies/hedge.js';

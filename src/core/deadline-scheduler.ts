@@ -51,24 +51,21 @@ export class DeadlineScheduler {
     this.sync();
   }
 
-  /** Arms, re-arms or releases the single timer so it matches the earliest deadline and keep-alive need. */
+  /**
+   * Arms or re-arms the single timer for the earliest deadline and sets whether it keeps the process alive.
+   * A timer whose deadlines were all cancelled is left armed (unref'd): it fires once, finds nothing due and
+   * stops. Clearing and re-creating a real timer on every call would cost more than the whole call.
+   */
   private sync(): void {
     const first = this.heap.peek();
-    if (first === undefined) {
-      if (this.timer !== undefined) {
-        clearTimeout(this.timer);
-        this.timer = undefined;
-        this.armedAt = Infinity;
-      }
-      return;
-    }
-    if (this.timer === undefined || first.at < this.armedAt) {
+    if (first !== undefined && (this.timer === undefined || first.at < this.armedAt)) {
       if (this.timer !== undefined) clearTimeout(this.timer);
       const delay = Math.max(0, Math.ceil(first.at - this.now()));
       this.timer = setTimeout(this.onTimer, Math.min(delay, 2_147_483_647));
       this.armedAt = first.at;
       this.refd = true;
     }
+    if (this.timer === undefined) return;
     const wantRef = this.heap.keepAlivePending > 0;
     if (wantRef !== this.refd) {
       if (wantRef) this.timer.ref();

@@ -10,6 +10,7 @@ import { RollingHistogram } from '../core/rolling-histogram.js';
 import type { RollingWindow, RollingWindowState } from '../core/rolling-window.js';
 import { TimeWindow } from '../core/time-window.js';
 import { contextOf, defaultContext } from './context.js';
+import { peekSignal } from './lazy-context.js';
 import type { ExecuteOptions, Policy, PolicyFunction } from './policy.js';
 
 /**
@@ -283,7 +284,7 @@ export class CircuitBreaker implements Policy {
    */
   execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
     if (this.st === CLOSED && !this.timed && this.coarseNow() === this.lastSampleAt) {
-      const signal = options?.signal;
+      const signal = options === undefined ? undefined : peekSignal(contextOf(options));
       if ((signal === undefined || signal === neverAbortedSignal) && !this.successChannel.hasSubscribers && !this.failureChannel.hasSubscribers) {
         let pending: PromiseLike<T> | T;
         try {
@@ -305,7 +306,7 @@ export class CircuitBreaker implements Policy {
 
   /** The general path: any state, abortable signals, exact timing. */
   private async executeTimed<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
-    const signal = options?.signal;
+    const signal = options === undefined ? undefined : peekSignal(contextOf(options));
     if (signal !== undefined && signal.aborted) throw signal.reason;
     const probe = this.acquire();
     const generation = this.generation;

@@ -1,4 +1,5 @@
 import { neverAbortedSignal } from '../core/abort.js';
+import { LazyContext } from './lazy-context.js';
 import type { ExecuteOptions, PolicyContext } from './policy.js';
 
 /** The context used when a caller passes no options: never aborted, first attempt. Shared and frozen. */
@@ -11,6 +12,7 @@ export const defaultContext: PolicyContext = Object.freeze({ signal: neverAborte
  */
 export function contextOf(options: ExecuteOptions | undefined): PolicyContext {
   if (options === undefined) return defaultContext;
+  if (options instanceof LazyContext) return options;
   if (options.signal !== undefined && options.attempt !== undefined) return options as PolicyContext;
   return { ...options, signal: options.signal ?? neverAbortedSignal, attempt: options.attempt ?? 1 };
 }
@@ -18,4 +20,11 @@ export function contextOf(options: ExecuteOptions | undefined): PolicyContext {
 /** A context like `parent` with another signal and/or attempt, keeping any other fields. @internal */
 export function deriveContext(parent: PolicyContext, signal: AbortSignal, attempt = parent.attempt): PolicyContext {
   return { ...parent, signal, attempt };
+}
+
+/** A context like `parent` for another attempt, keeping its (possibly not yet created) signal. @internal */
+export function withAttempt(parent: PolicyContext, attempt: number): PolicyContext {
+  if (parent.attempt === attempt) return parent;
+  if (parent instanceof LazyContext) return new LazyContext(parent.cell, attempt);
+  return { ...parent, attempt };
 }

@@ -5,7 +5,8 @@ import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js
 import { OptionsValidator } from '../core/options.js';
 import type { Backoff } from './backoff/backoff.js';
 import { ExponentialBackoff } from './backoff/exponential-backoff.js';
-import { contextOf, deriveContext } from './context.js';
+import { contextOf, withAttempt } from './context.js';
+import { isContextAborted } from './lazy-context.js';
 import type { ExecuteOptions, Policy, PolicyContext, PolicyFunction } from './policy.js';
 import { isClock, type RetryBudget } from './retry-budget.js';
 
@@ -192,14 +193,12 @@ export class Retry implements Policy {
    */
   async execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
     const base = contextOf(options);
-    const signal = base.signal;
-    const sleepSignal = signal === neverAbortedSignal ? undefined : signal;
     const events = this.events;
     let previousDelayMs = 0;
     for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) throw signal.reason;
+      if (isContextAborted(base)) throw base.signal.reason;
       if (attempt === 1) this.budget?.deposit();
-      const ctx = attempt === base.attempt ? base : deriveContext(base, signal, attempt);
+      const ctx = withAttempt(base, attempt);
       let outcome: { error: unknown } | { result: T };
       try {
         const result = await fn(ctx);
@@ -213,7 +212,7 @@ export class Retry implements Policy {
         }
         outcome = { result };
       } catch (error) {
-        if (signal.aborted) throw signal.reason;
+        if (isContextAborted(base)) throw base.signal.reason;
         const reason = this.giveUpReason(error, ctx, attempt);
         if (reason !== undefined) {
           if (events.wants('giveUp')) events.emit('giveUp', { attempts: attempt, reason, error });
@@ -232,7 +231,9 @@ export class Retry implements Policy {
       const hintMs = 'error' in outcome ? retryAfterOf(outcome.error) : 0;
       const delayMs = hintMs > backoffMs ? hintMs : backoffMs;
       if (events.wants('retry')) events.emit('retry', { attempt: attempt + 1, delayMs, ...outcome });
-      await sleep(this.clock, delayMs, sleepSignal);
+      // Only a wait needs the signal itself (reading a lazy one creates it): failures are the slow path.
+      const signal = base.signal;
+      await sleep(this.clock, delayMs, signal === neverAbortedSignal ? undefined : signal);
     }
   }
 

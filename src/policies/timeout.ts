@@ -3,8 +3,9 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { TimeoutError } from '../core/errors.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
 import { OptionsValidator } from '../core/options.js';
-import { contextOf, deriveContext } from './context.js';
-import type { ExecuteOptions, Policy, PolicyFunction } from './policy.js';
+import { contextOf, defaultContext, deriveContext } from './context.js';
+import { isContextAborted, LazyContext, SignalCell } from './lazy-context.js';
+import type { ExecuteOptions, Policy, PolicyContext, PolicyFunction } from './policy.js';
 
 /**
  * What a {@link Timeout} does when the deadline passes. Either way the function's signal aborts with a
@@ -92,6 +93,7 @@ export class Timeout implements Policy {
   /** Runs `fn` with a signal that aborts at the deadline. */
   execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
     const parent = contextOf(options);
+    if (parent === defaultContext || parent instanceof LazyContext) return this.executeLazy(fn, parent);
     const callerSignal = parent.signal;
     if (callerSignal.aborted) return Promise.reject(callerSignal.reason);
     const { ms, strategy, events } = this;
@@ -133,6 +135,54 @@ export class Timeout implements Policy {
         },
         (error: unknown) => {
           if (!settle()) return;
+          if (timeoutError === undefined || error === timeoutError) reject(error);
+          else reject(new TimeoutError(ms, { cause: error }));
+        },
+      );
+    });
+  }
+
+  /**
+   * The path for callers that cannot abort (no signal, or only an outer timeout's): the call's signal is
+   * created only if `fn` reads it, so a function that ignores its signal costs no AbortController.
+   */
+  private executeLazy<T>(fn: PolicyFunction<T>, parent: PolicyContext): Promise<T> {
+    if (isContextAborted(parent)) return Promise.reject(parent.signal.reason);
+    const cell = new SignalCell(parent === defaultContext ? undefined : parent);
+    const { ms, strategy, events } = this;
+    return new Promise<T>((resolve, reject) => {
+      let timeoutError: TimeoutError | undefined;
+      let settled = false;
+      const timer = this.clock.schedule(() => {
+        timeoutError = new TimeoutError(ms);
+        if (events.wants('timeout')) events.emit('timeout', { ms });
+        cell.abort(timeoutError);
+        if (strategy === 'aggressive' && !settled) {
+          settled = true;
+          cell.dispose();
+          reject(timeoutError);
+        }
+      }, ms);
+      let pending: PromiseLike<T> | T;
+      try {
+        pending = fn(new LazyContext(cell, parent.attempt));
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      // Always attached, so an abandoned promise never rejects unhandled.
+      Promise.resolve(pending).then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          timer.cancel();
+          cell.dispose();
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          timer.cancel();
+          cell.dispose();
           if (timeoutError === undefined || error === timeoutError) reject(error);
           else reject(new TimeoutError(ms, { cause: error }));
         },
