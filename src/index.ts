@@ -26,6 +26,7 @@ export {
   isInjectedFaultError,
   isConcurrencyLimitError,
   isThrottledError,
+  isLocalRefusalError,
   FallbackError,
   isFallbackError,
 } from './core/errors.js';
@@ -103,3 +104,18 @@ export type {
 export { Fallback } from './policies/fallback.js';
 export type { HedgeDelay, FixedHedgeDelay, PercentileHedgeDelay, HedgeOptions, HedgeEvents } from './policies/hedge.js';
 export { Hedge } from './policies/hedge.js';
+export type { BulkheadOptions, BulkheadEvents } from './policies/bulkhead.js';
+export { Bulkhead } from './policies/bulkhead.js';
+export type { RateLimiterOptions, RateLimiterEvents, TokenBucketLimit, SlidingWindowLimit } from './policies/rate-limiter.js';
+export { RateLimiter } from './policies/rate-limiter.js';
+export type {
+  AdaptiveConcurrencyOptions,
+  AdaptiveConcurrencyCommonOptions,
+  AdaptiveConcurrencyEvents,
+} from './policies/adaptive-concurrency.js';
+export { AdaptiveConcurrency } from './policies/adaptive-concurrency.js';
+export type { AimdOptions } from './policies/concurrency-limit/aimd-limit.js';
+export type { Gradient2Options } from './policies/concurrency-limit/gradient2-limit.js';
+export type { VegasOptions } from './policies/concurrency-limit/vegas-limit.js';
+export type { ClientThrottleOptions, ClientThrottleEvents } from './policies/client-throttle.js';
+export { ClientThrottle } from './policies/client-throttle.js';

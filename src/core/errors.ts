@@ -142,6 +142,23 @@ function hasCode(error: unknown, code: ResilienceErrorCode): boolean {
   return isResilienceError(error) && error.code === code;
 }
 
+const LOCAL_REFUSALS: ReadonlySet<ResilienceErrorCode> = new Set<ResilienceErrorCode>([
+  'CIRCUIT_OPEN',
+  'BULKHEAD_FULL',
+  'RATE_LIMITED',
+  'CONCURRENCY_LIMITED',
+  'THROTTLED',
+  'RETRY_BUDGET_EXHAUSTED',
+]);
+
+/**
+ * Whether `error` is a refusal made locally by a policy (open circuit, full bulkhead, rate limit, shed load,
+ * throttling, spent retry budget): the call never reached the dependency, so it says nothing about its health.
+ */
+export function isLocalRefusalError(error: unknown): error is ResilienceError {
+  return isResilienceError(error) && LOCAL_REFUSALS.has(error.code);
+}
+
 /** Whether `error` is a {@link BrokenCircuitError}. */
 export const isBrokenCircuitError = (error: unknown): error is BrokenCircuitError => hasCode(error, 'CIRCUIT_OPEN');
 /** Whether `error` is a {@link TimeoutError}. */

@@ -40,7 +40,7 @@ describe('lazy signals through a pipeline', () => {
     const clock = new VirtualClock();
     const call = pipeline(new Timeout({ ms: 100, clock }), new Retry({ maxAttempts: 1, clock }))
       .execute(async (ctx) => {
-        await new Promise((r) => clock.schedule(r, 10));
+        await new Promise<void>((r) => clock.schedule(() => r(), 10));
         const signal = ctx.signal; // read after the call started
         return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
       })
