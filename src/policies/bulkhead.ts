@@ -4,7 +4,7 @@ import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js
 import { OptionsValidator } from '../core/options.js';
 import { contextOf } from './context.js';
 import { isContextAborted } from './lazy-context.js';
-import type { ExecuteOptions, Policy, PolicyFunction } from './policy.js';
+import type { ExecuteOptions, Policy, PolicyContext, PolicyFunction } from './policy.js';
 import { WaiterQueue, type LeaveReason, type WaitExpiry } from '../core/waiter-queue.js';
 
 /** Options of {@link Bulkhead}. */
@@ -101,27 +101,40 @@ export class Bulkhead implements Policy {
    * {@link BulkheadFullError}. Rejects with `signal.reason` if the caller aborts while queued. The slot is
    * released when `fn` settles, not when the caller stops waiting.
    */
-  async execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
     const context = contextOf(options);
-    if (isContextAborted(context)) throw context.signal.reason;
-    if (this.active < this.maxConcurrent) this.active++;
-    else {
-      if (this.waiters.size >= this.maxQueued) {
-        this.emitRejected('full');
-        throw new BulkheadFullError(
-          `Bulkhead "${this.name}" is full (${this.maxConcurrent} running, ${this.maxQueued} queued)`,
-        );
-      }
-      const signal = context.signal; // a queued call must hear an abort, so a lazy signal is created here
-      const granted = this.waiters.wait(signal, this.expiry);
-      if (this.events.wants('queued')) {
-        this.events.emit('queued', { name: this.name, running: this.active, queued: this.waiters.size });
-      }
-      await granted; // the releasing call handed its slot over: `active` already counts this one
-      if (signal.aborted) {
+    if (isContextAborted(context)) return Promise.reject(context.signal.reason);
+    if (this.active < this.maxConcurrent) {
+      // Fast path: a free slot. No async frame, no per-call closure: shared handlers release the slot.
+      this.active++;
+      let pending: PromiseLike<T> | T;
+      try {
+        pending = fn(context);
+      } catch (error) {
         this.release();
-        throw signal.reason;
+        return Promise.reject(error);
       }
+      return Promise.resolve(pending).then(this.releaseAfterValue as (value: T) => T, this.releaseAfterError);
+    }
+    return this.executeQueued(fn, context);
+  }
+
+  private async executeQueued<T>(fn: PolicyFunction<T>, context: PolicyContext): Promise<T> {
+    if (this.waiters.size >= this.maxQueued) {
+      this.emitRejected('full');
+      throw new BulkheadFullError(
+        `Bulkhead "${this.name}" is full (${this.maxConcurrent} running, ${this.maxQueued} queued)`,
+      );
+    }
+    const signal = context.signal; // a queued call must hear an abort, so a lazy signal is created here
+    const granted = this.waiters.wait(signal, this.expiry);
+    if (this.events.wants('queued')) {
+      this.events.emit('queued', { name: this.name, running: this.active, queued: this.waiters.size });
+    }
+    await granted; // the releasing call handed its slot over: `active` already counts this one
+    if (signal.aborted) {
+      this.release();
+      throw signal.reason;
     }
     try {
       return await fn(context);
@@ -129,6 +142,16 @@ export class Bulkhead implements Policy {
       this.release();
     }
   }
+
+  private readonly releaseAfterValue = (value: unknown): unknown => {
+    this.release();
+    return value;
+  };
+
+  private readonly releaseAfterError = (error: unknown): never => {
+    this.release();
+    throw error;
+  };
 
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<K extends keyof BulkheadEvents>(event: K, listener: Listener<BulkheadEvents[K]>): Unsubscribe {

@@ -191,36 +191,63 @@ export class Retry implements Policy {
    * result when attempts or budget run out); rejects with the last error, with `RetryBudgetExhaustedError`,
    * or with `signal.reason` as soon as the caller's signal aborts.
    */
-  async execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
     const base = contextOf(options);
+    if (this.shouldRetryResult !== undefined || this.events.wants('success')) return this.run(fn, base, false, undefined);
+    // Fast path: the first attempt runs without an async frame; only a failure enters the retry loop.
+    if (isContextAborted(base)) return Promise.reject(base.signal.reason);
+    this.budget?.deposit();
+    const ctx = withAttempt(base, 1);
+    let pending: PromiseLike<T> | T;
+    try {
+      pending = fn(ctx);
+    } catch (error) {
+      return this.run(fn, base, true, error);
+    }
+    return Promise.resolve(pending).then(undefined, (error: unknown) => this.run(fn, base, true, error));
+  }
+
+  /**
+   * The retry loop. When `resumed`, attempt 1 already ran (on the fast path) and failed with `firstError`.
+   */
+  private async run<T>(fn: PolicyFunction<T>, base: PolicyContext, resumed: boolean, firstError: unknown): Promise<T> {
     const events = this.events;
     let previousDelayMs = 0;
     for (let attempt = 1; ; attempt++) {
-      if (isContextAborted(base)) throw base.signal.reason;
-      if (attempt === 1) this.budget?.deposit();
       const ctx = withAttempt(base, attempt);
       let outcome: { error: unknown } | { result: T };
-      try {
-        const result = await fn(ctx);
-        if (this.shouldRetryResult === undefined || !this.shouldRetryResult(result, ctx)) {
-          if (events.wants('success')) events.emit('success', { attempts: attempt });
-          return result;
-        }
-        if (attempt >= this.maxAttempts) {
-          if (events.wants('giveUp')) events.emit('giveUp', { attempts: attempt, reason: 'maxAttempts', result });
-          return result;
-        }
-        outcome = { result };
-      } catch (error) {
+      if (attempt === 1 && resumed) {
         if (isContextAborted(base)) throw base.signal.reason;
-        const reason = this.giveUpReason(error, ctx, attempt);
+        const reason = this.giveUpReason(firstError, ctx, attempt);
         if (reason !== undefined) {
-          if (events.wants('giveUp')) events.emit('giveUp', { attempts: attempt, reason, error });
-          throw error;
+          if (events.wants('giveUp')) events.emit('giveUp', { attempts: attempt, reason, error: firstError });
+          throw firstError;
         }
-        outcome = { error };
+        outcome = { error: firstError };
+      } else {
+        if (isContextAborted(base)) throw base.signal.reason;
+        if (attempt === 1) this.budget?.deposit();
+        try {
+          const result = await fn(ctx);
+          if (this.shouldRetryResult === undefined || !this.shouldRetryResult(result, ctx)) {
+            if (events.wants('success')) events.emit('success', { attempts: attempt });
+            return result;
+          }
+          if (attempt >= this.maxAttempts) {
+            if (events.wants('giveUp')) events.emit('giveUp', { attempts: attempt, reason: 'maxAttempts', result });
+            return result;
+          }
+          outcome = { result };
+        } catch (error) {
+          if (isContextAborted(base)) throw base.signal.reason;
+          const reason = this.giveUpReason(error, ctx, attempt);
+          if (reason !== undefined) {
+            if (events.wants('giveUp')) events.emit('giveUp', { attempts: attempt, reason, error });
+            throw error;
+          }
+          outcome = { error };
+        }
       }
-
       if (this.budget !== undefined && !this.budget.tryWithdraw()) {
         if (events.wants('budgetExhausted')) events.emit('budgetExhausted', { attempts: attempt, ...outcome });
         if ('result' in outcome) return outcome.result;
