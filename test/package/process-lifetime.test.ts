@@ -27,3 +27,12 @@ describe('process lifetime (built package, real processes)', () => {
     expect(result.stdout.trim()).toBe('resolved');
   });
 });
+
+describe('CommonJS consumers', () => {
+  it('require() loads the package and antifragile/opossum', async () => {
+    const result = await run(fixture('require-from-commonjs.cjs'));
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(JSON.parse(result.stdout.trim())).toEqual({ value: 42, doubled: 42, opossumIsClass: true });
+  });
+});
