@@ -40,8 +40,8 @@ export function coarseNowOf(clock: Clock): () => number {
 
 const timeOrigin = performance.timeOrigin;
 const exactNow = (): number => timeOrigin + performance.now();
-const scheduler = new DeadlineScheduler(exactNow);
 const coarse = new CoarseTime(exactNow, 10);
+const scheduler = new DeadlineScheduler(exactNow, () => coarse.now(), coarse.resolutionMs);
 
 /**
  * The real clock. Time is `performance.timeOrigin + performance.now()`: monotonic within the process and

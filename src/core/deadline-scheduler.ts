@@ -13,20 +13,42 @@ export class DeadlineScheduler {
   private timer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
   private refd = false;
+  private unrefCheckQueued = false;
   private readonly onTimer = (): void => this.fire();
+  private readonly onUnrefCheck = (): void => {
+    this.unrefCheckQueued = false;
+    if (this.timer !== undefined && this.refd && this.heap.keepAlivePending === 0) {
+      this.timer.unref();
+      this.refd = false;
+    }
+  };
 
-  constructor(private readonly now: () => number) {}
+  /**
+   * @param now exact time source.
+   * @param coarseNow cheap, possibly stale time source (at most `coarseResolutionMs` behind `now`).
+   */
+  constructor(
+    private readonly now: () => number,
+    private readonly coarseNow: () => number = now,
+    private readonly coarseResolutionMs = 0,
+  ) {}
 
   /** Number of pending deadlines. */
   get pending(): number {
     return this.heap.size;
   }
 
+  /**
+   * Runs `callback` no earlier than `delayMs` from now. Long delays (>= 100 ms) are placed from the coarse
+   * clock plus its resolution, so they may fire up to that resolution late (never early) and cost no exact
+   * time read; short ones are exact.
+   */
   schedule(callback: () => void, delayMs: number, keepAlive: boolean): TimerHandle {
     const delay = delayMs > 0 && Number.isFinite(delayMs) ? delayMs : delayMs > 0 ? 2_147_483_647 : 0;
-    const entry = this.heap.push(this.now() + delay, callback, keepAlive);
+    const start = delay >= 100 ? this.coarseNow() + this.coarseResolutionMs : this.now();
+    const entry = this.heap.insert(new Deadline(this, start + delay, callback, keepAlive));
     this.sync();
-    return new ScheduledDeadline(this, entry);
+    return entry;
   }
 
   /** @internal */
@@ -66,22 +88,32 @@ export class DeadlineScheduler {
       this.refd = true;
     }
     if (this.timer === undefined) return;
-    const wantRef = this.heap.keepAlivePending > 0;
-    if (wantRef !== this.refd) {
-      if (wantRef) this.timer.ref();
-      else this.timer.unref();
-      this.refd = wantRef;
+    if (this.heap.keepAlivePending > 0) {
+      if (!this.refd) {
+        this.timer.ref();
+        this.refd = true;
+      }
+    } else if (this.refd && !this.unrefCheckQueued) {
+      // Let go of the process at the end of this turn of the event loop, not at once: back-to-back calls
+      // would otherwise toggle the timer's ref on every call.
+      this.unrefCheckQueued = true;
+      setImmediate(this.onUnrefCheck).unref();
     }
   }
 }
 
-class ScheduledDeadline implements TimerHandle {
+/** A pending deadline: both the heap entry and the handle given to the caller (one allocation). */
+class Deadline implements TimerEntry, TimerHandle {
+  seq = 0;
+  index = -1;
   constructor(
     private readonly scheduler: DeadlineScheduler,
-    private readonly entry: TimerEntry,
+    public at: number,
+    public callback: () => void,
+    public keepAlive: boolean,
   ) {}
 
   cancel(): void {
-    this.scheduler.cancel(this.entry);
+    this.scheduler.cancel(this);
   }
 }

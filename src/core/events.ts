@@ -30,8 +30,8 @@ export function setListenerErrorHandler(handler: (error: unknown, event: string)
  * @typeParam Events map of event name to payload type.
  */
 export class EventEmitter<Events extends object> {
-  private readonly listeners = new Map<keyof Events, Listener<never>[]>();
-  private readonly channels = new Map<keyof Events, Channel>();
+  /** Per event: its listeners (copied on write, so emitting never sees a half-updated list) and channel. */
+  private readonly slots = new Map<keyof Events, Slot>();
 
   /**
    * @param source kind of component, used in diagnostics channel names (e.g. `circuit-breaker`).
@@ -44,17 +44,13 @@ export class EventEmitter<Events extends object> {
 
   /** Subscribes `listener` to `event`; returns a function that unsubscribes it. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): Unsubscribe {
-    const current = this.listeners.get(event) ?? [];
-    this.listeners.set(event, [...current, listener as Listener<never>]);
+    const slot = this.slot(event);
+    slot.listeners = [...slot.listeners, listener as Listener<unknown>];
     let active = true;
     return () => {
       if (!active) return;
       active = false;
-      const list = this.listeners.get(event);
-      if (list === undefined) return;
-      const next = list.filter((l) => l !== (listener as Listener<never>));
-      if (next.length === 0) this.listeners.delete(event);
-      else this.listeners.set(event, next);
+      slot.listeners = slot.listeners.filter((l) => l !== (listener as Listener<unknown>));
     };
   }
 
@@ -69,46 +65,49 @@ export class EventEmitter<Events extends object> {
 
   /** Whether anyone listens to `event`, directly or through diagnostics_channel. Cheap; use it to skip building payloads. */
   wants<K extends keyof Events>(event: K): boolean {
-    return this.listeners.has(event) || this.channelFor(event).hasSubscribers;
+    const slot = this.slot(event);
+    return slot.listeners.length > 0 || slot.channel.hasSubscribers;
   }
 
   /** Delivers `payload` to the listeners of `event` and to its diagnostics channel. */
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
-    const list = this.listeners.get(event);
-    if (list !== undefined) {
-      for (const listener of list) {
-        try {
-          (listener as Listener<Events[K]>)(payload);
-        } catch (error) {
-          listenerErrorHandler(error, String(event));
-        }
+    const slot = this.slot(event);
+    for (const listener of slot.listeners) {
+      try {
+        listener(payload);
+      } catch (error) {
+        listenerErrorHandler(error, String(event));
       }
     }
-    const ch = this.channelFor(event);
-    if (ch.hasSubscribers) ch.publish({ name: this.name, event, payload });
+    if (slot.channel.hasSubscribers) slot.channel.publish({ name: this.name, event, payload });
   }
 
   /** Removes every listener. */
   removeAllListeners(): void {
-    this.listeners.clear();
+    for (const slot of this.slots.values()) slot.listeners = [];
   }
 
   /** Number of listeners on `event`. */
   listenerCount<K extends keyof Events>(event: K): number {
-    return this.listeners.get(event)?.length ?? 0;
+    return this.slots.get(event)?.listeners.length ?? 0;
   }
 
   /** The diagnostics channel of `event`; hot paths keep it to test `hasSubscribers` cheaply. */
   channel<K extends keyof Events>(event: K): Channel {
-    return this.channelFor(event);
+    return this.slot(event).channel;
   }
 
-  private channelFor(event: keyof Events): Channel {
-    let ch = this.channels.get(event);
-    if (ch === undefined) {
-      ch = channel(`antifragile:${this.source}:${String(event)}`);
-      this.channels.set(event, ch);
+  private slot(event: keyof Events): Slot {
+    let slot = this.slots.get(event);
+    if (slot === undefined) {
+      slot = { listeners: [], channel: channel(`antifragile:${this.source}:${String(event)}`) };
+      this.slots.set(event, slot);
     }
-    return ch;
+    return slot;
   }
+}
+
+interface Slot {
+  listeners: Listener<unknown>[];
+  channel: Channel;
 }

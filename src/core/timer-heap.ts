@@ -40,9 +40,15 @@ export class TimerHeap {
   }
 
   push(at: number, callback: () => void, keepAlive: boolean): TimerEntry {
-    const entry: TimerEntry = { at, seq: this.seq++, callback, keepAlive, index: this.items.length };
+    return this.insert({ at, seq: 0, callback, keepAlive, index: -1 });
+  }
+
+  /** Adds an entry built by the caller (its `seq` and `index` are assigned here). */
+  insert<E extends TimerEntry>(entry: E): E {
+    entry.seq = this.seq++;
+    entry.index = this.items.length;
     this.items.push(entry);
-    if (keepAlive) this.keepAliveCount++;
+    if (entry.keepAlive) this.keepAliveCount++;
     this.siftUp(entry.index);
     return entry;
   }

@@ -1,5 +1,5 @@
 import { neverAbortedSignal } from '../core/abort.js';
-import { LazyContext } from './lazy-context.js';
+import { AttemptContext, LazyContext } from './lazy-context.js';
 import type { ExecuteOptions, PolicyContext } from './policy.js';
 
 /** The context used when a caller passes no options: never aborted, first attempt. Shared and frozen. */
@@ -25,6 +25,6 @@ export function deriveContext(parent: PolicyContext, signal: AbortSignal, attemp
 /** A context like `parent` for another attempt, keeping its (possibly not yet created) signal. @internal */
 export function withAttempt(parent: PolicyContext, attempt: number): PolicyContext {
   if (parent.attempt === attempt) return parent;
-  if (parent instanceof LazyContext) return new LazyContext(parent.cell, attempt);
+  if (parent instanceof LazyContext) return new AttemptContext(parent.cell, attempt);
   return { ...parent, attempt };
 }

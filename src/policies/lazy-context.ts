@@ -2,22 +2,46 @@ import { LinkedAbortController } from '../core/abort.js';
 import type { PolicyContext } from './policy.js';
 
 /**
- * An abort signal created only when someone reads it. Creating an `AbortController` costs about 1.5 µs in
- * Node 20 (more than a whole protected call), and most protected functions never look at their signal, so
- * a policy that may abort a call (a timeout) keeps its intent here and materialises the signal on demand.
- * An abort requested before anyone read the signal is remembered and applied when it is created.
+ * A {@link PolicyContext} whose abort signal is created only when someone reads it. Creating an
+ * `AbortController` costs about 1.5 µs in Node 20 (more than a whole protected call), and most protected
+ * functions never look at their signal, so a policy that may abort a call (a timeout) keeps its intent in a
+ * {@link SignalCell} and the signal is materialised on demand. An abort requested before anyone read the
+ * signal is remembered and applied when it is created.
  * @internal
  */
-export class SignalCell {
+export abstract class LazyContext implements PolicyContext {
+  /** The cell holding the (possibly not yet created) signal. */
+  abstract readonly cell: SignalCell;
+  abstract readonly attempt: number;
+
+  get signal(): AbortSignal {
+    return this.cell.materialise();
+  }
+}
+
+/** The cell of a lazy signal; it is also the context of the attempt it was made for. @internal */
+export class SignalCell extends LazyContext {
   private controller: LinkedAbortController | undefined;
   private abortedFlag = false;
   private reason: unknown;
 
-  /** @param parent the context whose signal this one follows (its signal is read only when this one is). */
-  constructor(private readonly parent: PolicyContext | undefined) {}
+  /**
+   * @param parent the context whose signal this one follows (its signal is read only when this one is).
+   * @param attempt the attempt number of the context this cell stands for.
+   */
+  constructor(
+    private readonly parent: PolicyContext | undefined,
+    readonly attempt: number,
+  ) {
+    super();
+  }
 
-  /** The signal, created (and linked to the parent's) on first read. */
-  get signal(): AbortSignal {
+  get cell(): SignalCell {
+    return this;
+  }
+
+  /** The signal, created (and linked to the parent's) on first call. */
+  materialise(): AbortSignal {
     if (this.controller === undefined) {
       const controller = new LinkedAbortController(this.parent?.signal);
       if (this.abortedFlag && !controller.signal.aborted) controller.abort(this.reason);
@@ -52,15 +76,13 @@ export class SignalCell {
   }
 }
 
-/** A {@link PolicyContext} whose signal lives in a {@link SignalCell}. @internal */
-export class LazyContext implements PolicyContext {
+/** Another attempt's view of a {@link SignalCell}. @internal */
+export class AttemptContext extends LazyContext {
   constructor(
-    /** @internal */ readonly cell: SignalCell,
+    readonly cell: SignalCell,
     readonly attempt: number,
-  ) {}
-
-  get signal(): AbortSignal {
-    return this.cell.signal;
+  ) {
+    super();
   }
 }
 
@@ -72,7 +94,7 @@ export class LazyContext implements PolicyContext {
 export function peekSignal(context: PolicyContext): AbortSignal | undefined {
   if (context instanceof LazyContext) {
     const cell = context.cell;
-    return cell.created || cell.aborted ? cell.signal : undefined;
+    return cell.created || cell.aborted ? cell.materialise() : undefined;
   }
   return context.signal;
 }

@@ -148,16 +148,48 @@ export class Timeout implements Policy {
    */
   private executeLazy<T>(fn: PolicyFunction<T>, parent: PolicyContext): Promise<T> {
     if (isContextAborted(parent)) return Promise.reject(parent.signal.reason);
-    const cell = new SignalCell(parent === defaultContext ? undefined : parent);
-    const { ms, strategy, events } = this;
+    if (this.strategy === 'aggressive') return this.executeLazyAggressive(fn, parent);
+    // Cooperative: the call settles when `fn` does, so the promise of `fn` is chained, not wrapped.
+    const cell = new SignalCell(parent === defaultContext ? undefined : parent, parent.attempt);
+    const ms = this.ms;
+    let timeoutError: TimeoutError | undefined;
+    const timer = this.clock.schedule(() => {
+      timeoutError = new TimeoutError(ms);
+      if (this.events.wants('timeout')) this.events.emit('timeout', { ms });
+      cell.abort(timeoutError);
+    }, ms);
+    let pending: PromiseLike<T> | T;
+    try {
+      pending = fn(cell);
+    } catch (error) {
+      timer.cancel();
+      cell.dispose();
+      return Promise.reject(error);
+    }
+    return Promise.resolve(pending).then(
+      (value) => {
+        timer.cancel();
+        cell.dispose();
+        return value;
+      },
+      (error: unknown) => {
+        timer.cancel();
+        cell.dispose();
+        throw timeoutError === undefined || error === timeoutError ? error : new TimeoutError(ms, { cause: error });
+      },
+    );
+  }
+
+  private executeLazyAggressive<T>(fn: PolicyFunction<T>, parent: PolicyContext): Promise<T> {
+    const cell = new SignalCell(parent === defaultContext ? undefined : parent, parent.attempt);
+    const { ms, events } = this;
     return new Promise<T>((resolve, reject) => {
-      let timeoutError: TimeoutError | undefined;
       let settled = false;
       const timer = this.clock.schedule(() => {
-        timeoutError = new TimeoutError(ms);
+        const timeoutError = new TimeoutError(ms);
         if (events.wants('timeout')) events.emit('timeout', { ms });
         cell.abort(timeoutError);
-        if (strategy === 'aggressive' && !settled) {
+        if (!settled) {
           settled = true;
           cell.dispose();
           reject(timeoutError);
@@ -165,7 +197,7 @@ export class Timeout implements Policy {
       }, ms);
       let pending: PromiseLike<T> | T;
       try {
-        pending = fn(new LazyContext(cell, parent.attempt));
+        pending = fn(cell);
       } catch (error) {
         pending = Promise.reject(error);
       }
@@ -183,10 +215,10 @@ export class Timeout implements Policy {
           settled = true;
           timer.cancel();
           cell.dispose();
-          if (timeoutError === undefined || error === timeoutError) reject(error);
-          else reject(new TimeoutError(ms, { cause: error }));
+          reject(error);
         },
       );
     });
   }
+
 }

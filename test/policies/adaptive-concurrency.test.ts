@@ -7,7 +7,7 @@ import { AdaptiveConcurrency, type AdaptiveConcurrencyOptions } from '../../src/
 import { AimdLimit } from '../../src/policies/concurrency-limit/aimd-limit.js';
 import { Gradient2Limit } from '../../src/policies/concurrency-limit/gradient2-limit.js';
 import { VegasLimit } from '../../src/policies/concurrency-limit/vegas-limit.js';
-import { LazyContext, SignalCell } from '../../src/policies/lazy-context.js';
+import { SignalCell } from '../../src/policies/lazy-context.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
@@ -238,9 +238,9 @@ describe('AdaptiveConcurrency', () => {
 
   it('creates no lazy signal, even for a failing call', async () => {
     const limiter = new AdaptiveConcurrency({ algorithm: 'aimd', initialLimit: 10 });
-    const cell = new SignalCell(undefined);
-    await limiter.execute(() => 'ok', new LazyContext(cell, 1));
-    await expect(limiter.execute(() => Promise.reject(new Error('x')), new LazyContext(cell, 1))).rejects.toThrow('x');
+    const cell = new SignalCell(undefined, 1);
+    await limiter.execute(() => 'ok', cell);
+    await expect(limiter.execute(() => Promise.reject(new Error('x')), cell)).rejects.toThrow('x');
     expect(cell.created).toBe(false);
     expect(limiter.limit).toBe(9);
   });

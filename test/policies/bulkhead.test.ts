@@ -6,7 +6,7 @@ import { BulkheadFullError, isBulkheadFullError, TimeoutError } from '../../src/
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { Bulkhead, type BulkheadEvents } from '../../src/policies/bulkhead.js';
-import { LazyContext, SignalCell } from '../../src/policies/lazy-context.js';
+import { SignalCell } from '../../src/policies/lazy-context.js';
 import { pipeline } from '../../src/policies/pipeline.js';
 import { Timeout } from '../../src/policies/timeout.js';
 
@@ -208,14 +208,14 @@ describe('Bulkhead: cancellation', () => {
 describe('Bulkhead: lazy signals and a real outer Timeout', () => {
   it('creates no lazy signal for a call that gets a slot at once, and listens to one while queued', async () => {
     const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueued: 1 });
-    const fast = new SignalCell(undefined);
-    await bulkhead.execute(() => 'ok', new LazyContext(fast, 1));
+    const fast = new SignalCell(undefined, 1);
+    await bulkhead.execute(() => 'ok', fast);
     expect(fast.created).toBe(false);
 
     const g = gate();
     const running = bulkhead.execute(g.fn);
-    const queuedCell = new SignalCell(undefined);
-    const queued = bulkhead.execute(() => 'never', new LazyContext(queuedCell, 1));
+    const queuedCell = new SignalCell(undefined, 1);
+    const queued = bulkhead.execute(() => 'never', queuedCell);
     expect(queuedCell.created).toBe(true);
     const reason = new Error('outer timeout');
     queuedCell.abort(reason);

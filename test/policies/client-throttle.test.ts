@@ -3,7 +3,7 @@ import { BrokenCircuitError, isThrottledError, ThrottledError, TimeoutError } fr
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { ClientThrottle, type ClientThrottleEvents } from '../../src/policies/client-throttle.js';
-import { LazyContext, SignalCell } from '../../src/policies/lazy-context.js';
+import { SignalCell } from '../../src/policies/lazy-context.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
@@ -155,9 +155,9 @@ describe('ClientThrottle: what counts', () => {
 
   it('creates no lazy signal, even for a failing call', async () => {
     const throttle = new ClientThrottle({ clock: new VirtualClock(), random: () => 1 });
-    const cell = new SignalCell(undefined);
-    await throttle.execute(ok, new LazyContext(cell, 1));
-    await expect(throttle.execute(fail, new LazyContext(cell, 1))).rejects.toBe(refused);
+    const cell = new SignalCell(undefined, 1);
+    await throttle.execute(ok, cell);
+    await expect(throttle.execute(fail, cell)).rejects.toBe(refused);
     expect(cell.created).toBe(false);
     expect([throttle.requests, throttle.accepts]).toEqual([2, 1]);
   });

@@ -5,7 +5,8 @@ import { Timeout } from '../../src/policies/timeout.js';
 import { Retry } from '../../src/policies/retry.js';
 import { CircuitBreaker } from '../../src/policies/circuit-breaker.js';
 import { pipeline } from '../../src/policies/pipeline.js';
-import { LazyContext, SignalCell, isContextAborted, peekSignal } from '../../src/policies/lazy-context.js';
+import type { LazyContext} from '../../src/policies/lazy-context.js';
+import { SignalCell, isContextAborted, peekSignal } from '../../src/policies/lazy-context.js';
 import { withAttempt } from '../../src/policies/context.js';
 import { ConstantBackoff } from '../../src/policies/backoff/constant-backoff.js';
 
@@ -19,9 +20,9 @@ afterAll(() => {
 
 describe('SignalCell / LazyContext', () => {
   it('creates no signal until read, remembers an early abort, and follows its parent', () => {
-    const parentCell = new SignalCell(undefined);
-    const parent = new LazyContext(parentCell, 1);
-    const child = new LazyContext(new SignalCell(parent), 1);
+    const parentCell = new SignalCell(undefined, 1);
+    const parent: LazyContext = parentCell;
+    const child = new SignalCell(parent, 1);
     expect(peekSignal(child)).toBeUndefined();
     expect(parentCell.created).toBe(false);
     const reason = new Error('deadline');

@@ -4,7 +4,7 @@ import type { ScheduleOptions } from '../../src/core/clock.js';
 import { isRateLimitedError, type RateLimitedError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
-import { LazyContext, SignalCell } from '../../src/policies/lazy-context.js';
+import { SignalCell } from '../../src/policies/lazy-context.js';
 import { RateLimiter } from '../../src/policies/rate-limiter.js';
 
 const unhandled: unknown[] = [];
@@ -219,11 +219,11 @@ describe("RateLimiter: 'wait' mode", () => {
   it('creates no lazy signal for a call that gets a permit at once, and listens to one while waiting', async () => {
     const clock = new VirtualClock();
     const limiter = new RateLimiter({ algorithm: 'token-bucket', capacity: 1, refillPerSecond: 1, mode: 'wait', clock });
-    const fast = new SignalCell(undefined);
-    await limiter.execute(() => 'ok', new LazyContext(fast, 1));
+    const fast = new SignalCell(undefined, 1);
+    await limiter.execute(() => 'ok', fast);
     expect(fast.created).toBe(false);
-    const waitingCell = new SignalCell(undefined);
-    const waiting = limiter.execute(() => 'never', new LazyContext(waitingCell, 1));
+    const waitingCell = new SignalCell(undefined, 1);
+    const waiting = limiter.execute(() => 'never', waitingCell);
     expect(waitingCell.created).toBe(true);
     const reason = new Error('outer timeout');
     waitingCell.abort(reason);
