@@ -1,5 +1,13 @@
 const BRAND = Symbol.for('antifragile.ResilienceError');
 
+/**
+ * Puts `name` (and, on the base class, the brand) on the prototype rather than on every instance, so
+ * creating an error (an open circuit refuses thousands per second) costs no extra field initialisers.
+ */
+function nameErrorClass(errorClass: { prototype: Error; name: string }): void {
+  Object.defineProperty(errorClass.prototype, 'name', { value: errorClass.name, writable: true, configurable: true });
+}
+
 /** Stable codes carried by every {@link ResilienceError}. */
 export type ResilienceErrorCode =
   | 'CIRCUIT_OPEN'
@@ -29,8 +37,6 @@ export class ResilienceError extends Error {
   readonly code: ResilienceErrorCode;
   /** Milliseconds after which a retry may succeed, when known. */
   readonly retryAfterMs: number | undefined;
-  /** @internal brand that survives duplicate package copies */
-  readonly [BRAND] = true;
 
   constructor(code: ResilienceErrorCode, message: string, options?: ResilienceErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -38,8 +44,9 @@ export class ResilienceError extends Error {
     this.retryAfterMs = options?.retryAfterMs;
   }
 
-  override readonly name: string = 'ResilienceError';
 }
+nameErrorClass(ResilienceError);
+Object.defineProperty(ResilienceError.prototype, BRAND, { value: true });
 
 /** Raised when a circuit breaker refuses a call because it is open, isolated or out of half-open probes. */
 export class BrokenCircuitError extends ResilienceError {
@@ -49,8 +56,8 @@ export class BrokenCircuitError extends ResilienceError {
     super('CIRCUIT_OPEN', message, options);
     this.isolated = options?.isolated ?? false;
   }
-  override readonly name: string = 'BrokenCircuitError';
 }
+nameErrorClass(BrokenCircuitError);
 
 /** Raised when a call did not finish within its time budget. */
 export class TimeoutError extends ResilienceError {
@@ -60,40 +67,40 @@ export class TimeoutError extends ResilienceError {
     super('TIMEOUT', `Operation timed out after ${timeoutMs} ms`, options);
     this.timeoutMs = timeoutMs;
   }
-  override readonly name: string = 'TimeoutError';
 }
+nameErrorClass(TimeoutError);
 
 /** Raised when a bulkhead has no free slot and no room in its queue. */
 export class BulkheadFullError extends ResilienceError {
   constructor(message = 'Bulkhead is full', options?: ResilienceErrorOptions) {
     super('BULKHEAD_FULL', message, options);
   }
-  override readonly name: string = 'BulkheadFullError';
 }
+nameErrorClass(BulkheadFullError);
 
 /** Raised when a rate limiter refuses a call; `retryAfterMs` says when a permit frees up. */
 export class RateLimitedError extends ResilienceError {
   constructor(message = 'Rate limit exceeded', options?: ResilienceErrorOptions) {
     super('RATE_LIMITED', message, options);
   }
-  override readonly name: string = 'RateLimitedError';
 }
+nameErrorClass(RateLimitedError);
 
 /** Raised when a retry is refused because the shared retry budget is spent; carries the last error as `cause`. */
 export class RetryBudgetExhaustedError extends ResilienceError {
   constructor(message = 'Retry budget exhausted', options?: ResilienceErrorOptions) {
     super('RETRY_BUDGET_EXHAUSTED', message, options);
   }
-  override readonly name: string = 'RetryBudgetExhaustedError';
 }
+nameErrorClass(RetryBudgetExhaustedError);
 
 /** Raised by chaos fault injection. */
 export class InjectedFaultError extends ResilienceError {
   constructor(message = 'Injected fault', options?: ResilienceErrorOptions) {
     super('INJECTED_FAULT', message, options);
   }
-  override readonly name: string = 'InjectedFaultError';
 }
+nameErrorClass(InjectedFaultError);
 
 /** Raised when an adaptive concurrency limit sheds a call. */
 export class ConcurrencyLimitError extends ResilienceError {
@@ -103,8 +110,8 @@ export class ConcurrencyLimitError extends ResilienceError {
     super('CONCURRENCY_LIMITED', `Concurrency limit of ${limit} reached`, options);
     this.limit = limit;
   }
-  override readonly name: string = 'ConcurrencyLimitError';
 }
+nameErrorClass(ConcurrencyLimitError);
 
 /** Raised when client-side adaptive throttling rejects a call locally. */
 export class ThrottledError extends ResilienceError {
@@ -114,15 +121,14 @@ export class ThrottledError extends ResilienceError {
     super('THROTTLED', `Call throttled locally (rejection probability ${probability.toFixed(3)})`, options);
     this.probability = probability;
   }
-  override readonly name: string = 'ThrottledError';
 }
+nameErrorClass(ThrottledError);
 
 /**
  * Raised when a fallback function itself throws something other than the original error (or an error
  * with the original as `cause`). `cause` is the original error; `fallbackError` what the fallback threw.
  */
 export class FallbackError extends ResilienceError {
-  override readonly name: string = 'FallbackError';
   /** What the fallback function threw. */
   readonly fallbackError: unknown;
   constructor(original: unknown, fallbackError: unknown) {
@@ -132,6 +138,7 @@ export class FallbackError extends ResilienceError {
     this.fallbackError = fallbackError;
   }
 }
+nameErrorClass(FallbackError);
 
 /** Whether `error` is any {@link ResilienceError}, from this or another copy of the package. */
 export function isResilienceError(error: unknown): error is ResilienceError {

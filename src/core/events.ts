@@ -31,7 +31,7 @@ export function setListenerErrorHandler(handler: (error: unknown, event: string)
  */
 export class EventEmitter<Events extends object> {
   /** Per event: its listeners (copied on write, so emitting never sees a half-updated list) and channel. */
-  private readonly slots = new Map<keyof Events, Slot>();
+  private slots: Map<keyof Events, Slot> | undefined;
 
   /**
    * @param source kind of component, used in diagnostics channel names (e.g. `circuit-breaker`).
@@ -84,12 +84,13 @@ export class EventEmitter<Events extends object> {
 
   /** Removes every listener. */
   removeAllListeners(): void {
+    if (this.slots === undefined) return;
     for (const slot of this.slots.values()) slot.listeners = [];
   }
 
   /** Number of listeners on `event`. */
   listenerCount<K extends keyof Events>(event: K): number {
-    return this.slots.get(event)?.listeners.length ?? 0;
+    return this.slots?.get(event)?.listeners.length ?? 0;
   }
 
   /** The diagnostics channel of `event`; hot paths keep it to test `hasSubscribers` cheaply. */
@@ -98,6 +99,8 @@ export class EventEmitter<Events extends object> {
   }
 
   private slot(event: keyof Events): Slot {
+    // Created on first use: an emitter nobody listens to costs one small object.
+    this.slots ??= new Map();
     let slot = this.slots.get(event);
     if (slot === undefined) {
       slot = { listeners: [], channel: channel(`antifragile:${this.source}:${String(event)}`) };

@@ -8,7 +8,7 @@ import type { RollingWindow, RollingWindowState } from './rolling-window.js';
  */
 export class TimeWindow implements RollingWindow {
   /** calls, failures and slow calls of each bucket, interleaved: [c0, f0, s0, c1, f1, s1, ...]. */
-  private readonly counts: Uint32Array;
+  private counts: Uint32Array | undefined;
   private readonly bucketMs: number;
   private readonly now: () => number;
   /** Time range [headStart, headEnd) of the head bucket; a reading inside it needs no rotation. */
@@ -29,13 +29,13 @@ export class TimeWindow implements RollingWindow {
   ) {
     this.now = coarseNowOf(clock);
     this.bucketMs = windowMs / buckets;
-    this.counts = new Uint32Array(buckets * 3);
+    // Allocated on the first record: a window that never saw a call holds no buckets.
   }
 
   record(failed: boolean, slow: boolean): void {
     this.rotate();
     const base = this.head * 3;
-    const counts = this.counts;
+    const counts = (this.counts ??= new Uint32Array(this.buckets * 3));
     counts[base] = (counts[base] as number) + 1;
     this.total++;
     if (failed) {
@@ -66,25 +66,26 @@ export class TimeWindow implements RollingWindow {
     return this.streak;
   }
   reset(): void {
-    this.counts.fill(0);
+    this.counts?.fill(0);
     this.total = this.failed = this.slow = this.streak = 0;
   }
   toJSON(): RollingWindowState {
     this.rotate();
-    return { kind: 'time', data: Array.from(this.counts), mark: this.epoch * this.buckets + this.head };
+    return { kind: 'time', data: this.counts === undefined ? new Array<number>(this.buckets * 3).fill(0) : Array.from(this.counts), mark: this.epoch * this.buckets + this.head };
   }
   restore(state: RollingWindowState): void {
-    if (state.kind !== 'time' || state.data.length !== this.counts.length) return;
+    if (state.kind !== 'time' || state.data.length !== this.buckets * 3) return;
     this.reset();
-    this.counts.set(state.data);
+    const counts = (this.counts ??= new Uint32Array(this.buckets * 3));
+    for (let i = 0; i < counts.length; i++) counts[i] = Math.max(0, Math.trunc(state.data[i] ?? 0));
     this.head = ((state.mark % this.buckets) + this.buckets) % this.buckets;
     this.epoch = Math.floor(state.mark / this.buckets);
     this.headStart = this.epoch * this.bucketMs;
     this.headEnd = (this.epoch + 1) * this.bucketMs;
     for (let i = 0; i < this.buckets; i++) {
-      this.total += this.counts[i * 3] as number;
-      this.failed += this.counts[i * 3 + 1] as number;
-      this.slow += this.counts[i * 3 + 2] as number;
+      this.total += counts[i * 3] as number;
+      this.failed += counts[i * 3 + 1] as number;
+      this.slow += counts[i * 3 + 2] as number;
     }
     this.rotate();
   }
@@ -97,14 +98,14 @@ export class TimeWindow implements RollingWindow {
     if (steps <= 0) return;
     this.headStart = epoch * this.bucketMs;
     this.headEnd = (epoch + 1) * this.bucketMs;
-    if (steps >= this.buckets) {
+    const counts = this.counts;
+    if (steps >= this.buckets || counts === undefined) {
       if (this.total !== 0) {
-        this.counts.fill(0);
+        counts?.fill(0);
         this.total = this.failed = this.slow = 0;
       }
       this.head = 0;
     } else {
-      const counts = this.counts;
       for (let i = 0; i < steps; i++) {
         this.head = this.head + 1 === this.buckets ? 0 : this.head + 1;
         const base = this.head * 3;

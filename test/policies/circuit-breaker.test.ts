@@ -370,6 +370,21 @@ describe('CircuitBreaker: events, metrics, health and state export', () => {
   });
 });
 
+describe('CircuitBreaker: refusals', () => {
+  it('refuses without a stack trace by default, with one when asked', async () => {
+    const quiet = new CircuitBreaker({ clock: new VirtualClock(), name: 'pricing' });
+    quiet.open();
+    const error = (await quiet.execute(ok).catch((e: unknown) => e)) as Error;
+    expect(error.stack).toBe('BrokenCircuitError: Circuit "pricing" is open');
+    const limit = Error.stackTraceLimit;
+    expect(limit).toBeGreaterThan(0);
+    const loud = new CircuitBreaker({ clock: new VirtualClock(), rejectionStackTraces: true });
+    loud.isolate();
+    const traced = (await loud.execute(ok).catch((e: unknown) => e)) as Error;
+    expect(traced.stack?.split('\n').length).toBeGreaterThan(1);
+  });
+});
+
 describe('CircuitBreaker: closed fast path', () => {
   it('times one call per clock tick for percentiles and still counts every call', async () => {
     const clock = new VirtualClock();
