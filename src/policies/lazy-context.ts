@@ -1,4 +1,4 @@
-import { LinkedAbortController } from '../core/abort.js';
+import { LinkedAbortController, neverAbortedSignal } from '../core/abort.js';
 import type { PolicyContext } from './policy.js';
 
 /**
@@ -101,5 +101,7 @@ export function peekSignal(context: PolicyContext): AbortSignal | undefined {
 
 /** Whether the context is aborted, without creating a lazy signal. @internal */
 export function isContextAborted(context: PolicyContext): boolean {
-  return context instanceof LazyContext ? context.cell.aborted : context.signal.aborted;
+  if (context instanceof LazyContext) return context.cell.aborted;
+  const signal = context.signal;
+  return signal !== neverAbortedSignal && signal.aborted;
 }
