@@ -27,8 +27,9 @@ export interface Clock {
   /** Runs `callback` once, `delayMs` milliseconds from now. */
   schedule(callback: () => void, delayMs: number, options?: ScheduleOptions): TimerHandle;
   /**
-   * Optional cheap reading for hot-path bookkeeping, at most a few milliseconds stale. Components fall back
-   * to {@link now} when a clock does not provide it (see {@link coarseNowOf}).
+   * Optional cheap reading for hot-path bookkeeping (which bucket a call lands in): a few milliseconds
+   * stale, more right after the event loop was blocked. Never use it to place a deadline. Components fall
+   * back to {@link now} when a clock does not provide it (see {@link coarseNowOf}).
    */
   coarseNow?(): number;
 }
@@ -41,12 +42,12 @@ export function coarseNowOf(clock: Clock): () => number {
 const timeOrigin = performance.timeOrigin;
 const exactNow = (): number => timeOrigin + performance.now();
 const coarse = new CoarseTime(exactNow, 10);
-const scheduler = new DeadlineScheduler(exactNow, () => coarse.now(), coarse.resolutionMs);
+const scheduler = new DeadlineScheduler(exactNow);
 
 /**
  * The real clock. Time is `performance.timeOrigin + performance.now()`: monotonic within the process and
  * comparable with `Date.now()`. Every timer goes to one shared {@link DeadlineScheduler} that drives a
- * single `setTimeout`, so policies never create a timer per call. `coarseNow()` is at most 10 ms stale.
+ * single `setTimeout`, so policies never create a timer per call. `coarseNow()` refreshes every 10 ms while in use.
  */
 export const systemClock: Clock = {
   now: exactNow,

@@ -15,6 +15,15 @@ export class DeadlineScheduler {
   private refd = false;
   private unrefCheckQueued = false;
   private readonly onTimer = (): void => this.fire();
+  private drainQueued = false;
+  private readonly onDrain = (): void => {
+    this.drainQueued = false;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.fire();
+  };
   private readonly onUnrefCheck = (): void => {
     this.unrefCheckQueued = false;
     if (this.timer !== undefined && this.refd && this.heap.keepAlivePending === 0) {
@@ -23,15 +32,8 @@ export class DeadlineScheduler {
     }
   };
 
-  /**
-   * @param now exact time source.
-   * @param coarseNow cheap, possibly stale time source (at most `coarseResolutionMs` behind `now`).
-   */
-  constructor(
-    private readonly now: () => number,
-    private readonly coarseNow: () => number = now,
-    private readonly coarseResolutionMs = 0,
-  ) {}
+  /** @param now exact time source. */
+  constructor(private readonly now: () => number) {}
 
   /** Number of pending deadlines. */
   get pending(): number {
@@ -39,14 +41,12 @@ export class DeadlineScheduler {
   }
 
   /**
-   * Runs `callback` no earlier than `delayMs` from now. Long delays (>= 100 ms) are placed from the coarse
-   * clock plus its resolution, so they may fire up to that resolution late (never early) and cost no exact
-   * time read; short ones are exact.
+   * Runs `callback` no earlier than `delayMs` from now. The deadline is placed from the exact clock: a
+   * cheap coarse reading can be stale by a whole event-loop stall, which would make deadlines fire early.
    */
   schedule(callback: () => void, delayMs: number, keepAlive: boolean): TimerHandle {
     const delay = delayMs > 0 && Number.isFinite(delayMs) ? delayMs : delayMs > 0 ? 2_147_483_647 : 0;
-    const start = delay >= 100 ? this.coarseNow() + this.coarseResolutionMs : this.now();
-    const entry = this.heap.insert(new Deadline(this, start + delay, callback, keepAlive));
+    const entry = this.heap.insert(new Deadline(this, this.now() + delay, callback, keepAlive));
     this.sync();
     return entry;
   }
@@ -56,21 +56,29 @@ export class DeadlineScheduler {
     if (this.heap.remove(entry)) this.sync();
   }
 
+  /**
+   * Runs one due deadline. When more are due, the rest run on following turns of the event loop
+   * (`setImmediate`), so promise continuations of one deadline (work that finished) run before the next
+   * deadline (a timeout racing it) fires, as they would between separate `setTimeout`s.
+   */
   private fire(): void {
     this.timer = undefined;
     this.armedAt = Infinity;
     const now = this.now();
-    let entry: TimerEntry | undefined;
-    // Run everything due; a callback that throws must not strand the others.
-    while ((entry = this.heap.popDue(now)) !== undefined) {
-      try {
-        entry.callback();
-      } catch (error) {
+    const entry = this.heap.popDue(now);
+    try {
+      entry?.callback();
+    } finally {
+      const next = this.heap.peek();
+      if (next !== undefined && next.at <= now) {
+        if (!this.drainQueued) {
+          this.drainQueued = true;
+          setImmediate(this.onDrain);
+        }
+      } else {
         this.sync();
-        throw error;
       }
     }
-    this.sync();
   }
 
   /**
@@ -79,6 +87,7 @@ export class DeadlineScheduler {
    * stops. Clearing and re-creating a real timer on every call would cost more than the whole call.
    */
   private sync(): void {
+    if (this.drainQueued) return; // the queued drain re-syncs when it is done
     const first = this.heap.peek();
     if (first !== undefined && (this.timer === undefined || first.at < this.armedAt)) {
       if (this.timer !== undefined) clearTimeout(this.timer);

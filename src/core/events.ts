@@ -50,7 +50,8 @@ export class EventEmitter<Events extends object> {
     return () => {
       if (!active) return;
       active = false;
-      slot.listeners = slot.listeners.filter((l) => l !== (listener as Listener<unknown>));
+      const index = slot.listeners.indexOf(listener as Listener<unknown>);
+      if (index >= 0) slot.listeners = [...slot.listeners.slice(0, index), ...slot.listeners.slice(index + 1)];
     };
   }
 

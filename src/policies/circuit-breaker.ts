@@ -3,15 +3,16 @@ import { neverAbortedSignal } from '../core/abort.js';
 import { coarseNowOf, systemClock, type Clock } from '../core/clock.js';
 import { ConsecutiveWindow } from '../core/consecutive-window.js';
 import { CountWindow } from '../core/count-window.js';
-import { BrokenCircuitError } from '../core/errors.js';
+import { BrokenCircuitError, isTimeoutError } from '../core/errors.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
 import { OptionsValidator } from '../core/options.js';
+import { reportCallbackError } from '../core/report-callback-error.js';
 import { RollingHistogram } from '../core/rolling-histogram.js';
 import type { RollingWindow, RollingWindowState } from '../core/rolling-window.js';
 import { TimeWindow } from '../core/time-window.js';
 import { contextOf, defaultContext } from './context.js';
-import { peekSignal } from './lazy-context.js';
-import type { ExecuteOptions, Policy, PolicyFunction } from './policy.js';
+import { isContextAborted, peekSignal } from './lazy-context.js';
+import type { ExecuteOptions, Policy, PolicyContext, PolicyFunction } from './policy.js';
 
 /**
  * States of a {@link CircuitBreaker}:
@@ -25,7 +26,10 @@ export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated' | 'disab
 
 /** Which recent calls the breaker judges. */
 export type BreakerWindow =
-  /** Calls of the last `ms` milliseconds, in `buckets` lazily rotated buckets (default 10). */
+  /**
+   * Calls of the last `ms` milliseconds, in `buckets` lazily rotated buckets (default 10): a bucket leaves
+   * whole, so the window covers between `ms * (1 - 1/buckets)` and `ms`.
+   */
   | { type: 'time'; ms: number; buckets?: number }
   /** The last `size` calls. */
   | { type: 'count'; size: number }
@@ -168,6 +172,7 @@ const WINDOW_TYPES = ['time', 'count', 'consecutive'] as const;
 // test `hasSubscribers` without a lookup.
 const successChannel = channel('antifragile:circuit-breaker:success');
 const failureChannel = channel('antifragile:circuit-breaker:failure');
+const ignoredChannel = channel('antifragile:circuit-breaker:ignored');
 const countEveryError = (): boolean => true;
 
 /**
@@ -211,7 +216,6 @@ export class CircuitBreaker implements Policy {
 
   /** Whether every call must be timed exactly (slow-call detection, or someone listens to call events). */
   private timed: boolean;
-  private callListeners = 0;
   /** Coarse time of the last exactly-timed closed call: one call per coarse tick is timed for percentiles. */
   private lastSampleAt = Number.NaN;
   private readonly coarseNow: () => number;
@@ -285,16 +289,24 @@ export class CircuitBreaker implements Policy {
    * Runs `fn` if the circuit lets it through; otherwise rejects with {@link BrokenCircuitError} (with
    * `retryAfterMs` when open). A call aborted by the caller's own signal is neither a success nor a failure.
    *
-   * While closed, a call with no abortable signal takes a fast path: no time read, no allocation beyond
-   * the call's promise, outcome recorded by handlers made once per closed period. One call per coarse clock
+   * While closed, a call with no abortable signal takes a fast path: no exact time read (only the cheap
+   * coarse clock), no allocation beyond the call's promise, outcome recorded by handlers made once per
+   * closed period. One call per coarse clock
    * tick (10 ms) is timed exactly for the latency percentiles, so they are exact at low rates and sampled at
    * high ones; every call is timed when `slowCallMs` is set or call events are observed.
    */
   execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
     if (this.st === CLOSED && !this.timed && this.coarseNow() === this.lastSampleAt) {
       const signal = options === undefined ? undefined : peekSignal(contextOf(options));
-      if ((signal === undefined || signal === neverAbortedSignal) && !successChannel.hasSubscribers && !failureChannel.hasSubscribers) {
+      if (
+        (signal === undefined || signal === neverAbortedSignal) &&
+        !successChannel.hasSubscribers &&
+        !failureChannel.hasSubscribers &&
+        !ignoredChannel.hasSubscribers
+      ) {
         if (this.fastFailure === undefined) this.makeFastHandlers();
+        // Both taken before `fn` runs: `fn` may change the state (and so the handlers) synchronously.
+        const onSuccess = this.fastSuccess as (value: T) => T;
         const onFailure = this.fastFailure as (error: unknown) => never;
         let pending: PromiseLike<T> | T;
         try {
@@ -307,7 +319,7 @@ export class CircuitBreaker implements Policy {
           }
           return Promise.reject(error);
         }
-        return Promise.resolve(pending).then(this.fastSuccess as (value: T) => T, onFailure);
+        return Promise.resolve(pending).then(onSuccess, onFailure);
       }
     }
     if (this.st === CLOSED) this.lastSampleAt = this.coarseNow();
@@ -320,16 +332,16 @@ export class CircuitBreaker implements Policy {
 
   /** The general path: any state, abortable signals, exact timing. */
   private async executeTimed<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
-    const signal = options === undefined ? undefined : peekSignal(contextOf(options));
-    if (signal !== undefined && signal.aborted) throw signal.reason;
+    const context = contextOf(options);
+    if (isContextAborted(context)) throw context.signal.reason;
     const probe = this.acquire();
     const generation = this.generation;
     const start = this.clock.now();
     let result: T;
     try {
-      result = await fn(contextOf(options));
+      result = await fn(context);
     } catch (error) {
-      this.onError(error, start, generation, probe, signal);
+      this.onError(error, start, generation, probe, context);
       throw error;
     }
     this.onSuccess(start, generation, probe);
@@ -348,10 +360,10 @@ export class CircuitBreaker implements Policy {
     this.fastFailure = (error) => {
       const totals = this.totals;
       totals.calls++;
-      if (!this.isFailure(error)) {
+      if (!this.judgeFailure(error)) {
+        // Nobody listens to 'ignored' here (a listener makes every call take the timed path).
         totals.ignored++;
         if (generation === this.generation) this.window.record(false, false);
-        if (this.events.wants('ignored')) this.events.emit('ignored', { name: this.name, error, durationMs: Number.NaN });
         throw error;
       }
       totals.failures++;
@@ -366,18 +378,20 @@ export class CircuitBreaker implements Policy {
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<K extends keyof CircuitBreakerEvents>(event: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe {
     const off = this.events.on(event, listener);
-    if (event !== 'success' && event !== 'failure') return off;
+    if (event !== 'success' && event !== 'failure' && event !== 'ignored') return off;
     // Observed call events carry exact durations, so every call is timed while someone listens.
-    this.callListeners++;
-    this.timed = true;
-    let active = true;
+    this.updateTimed();
     return () => {
-      if (!active) return;
-      active = false;
       off();
-      this.callListeners--;
-      this.timed = this.slowCallMs !== Infinity || this.callListeners > 0;
+      this.updateTimed();
     };
+  }
+
+  private updateTimed(): void {
+    const events = this.events;
+    this.timed =
+      this.slowCallMs !== Infinity ||
+      events.listenerCount('success') + events.listenerCount('failure') + events.listenerCount('ignored') > 0;
   }
 
   /** Opens the circuit now; it probes again after `openMs`. */
@@ -395,7 +409,10 @@ export class CircuitBreaker implements Policy {
     this.transition(ISOLATED, 'manual');
   }
 
-  /** Lets every call through and records nothing until {@link close} or {@link reset}. */
+  /**
+   * Lets every call through until {@link close} or {@link reset}: nothing is judged or recorded in the
+   * window (totals and latency still count).
+   */
   disable(): void {
     this.transition(DISABLED, 'manual');
   }
@@ -403,8 +420,7 @@ export class CircuitBreaker implements Policy {
   /** Removes every event listener (used when a manager disposes of the breaker). */
   dispose(): void {
     this.events.removeAllListeners();
-    this.callListeners = 0;
-    this.timed = this.slowCallMs !== Infinity;
+    this.updateTimed();
   }
 
   /** Closes the circuit and forgets the window and the totals. */
@@ -580,11 +596,13 @@ export class CircuitBreaker implements Policy {
     start: number,
     generation: number,
     probe: boolean,
-    signal: AbortSignal | undefined,
+    context: PolicyContext,
   ): void {
     const durationMs = this.clock.now() - start;
-    const callerAborted = signal !== undefined && signal.aborted && error === signal.reason;
-    if (callerAborted || !this.isFailure(error)) {
+    // The caller gave up (its signal aborted for a reason other than a timeout, which is the dependency
+    // being too slow): the outcome says nothing about the dependency.
+    const callerAborted = isContextAborted(context) && !isTimeoutError(context.signal.reason);
+    if (callerAborted || !this.judgeFailure(error)) {
       this.totals.calls++;
       this.totals.ignored++;
       if (probe && generation === this.generation) this.probesInFlight--;
@@ -614,6 +632,16 @@ export class CircuitBreaker implements Policy {
       }
     }
     if (this.events.wants('failure')) this.events.emit('failure', { name: this.name, error, durationMs, slow });
+  }
+
+  /** `isFailure`, guarded: a predicate that throws is reported and its call counted as a failure. */
+  private judgeFailure(error: unknown): boolean {
+    try {
+      return this.isFailure(error);
+    } catch (predicateError) {
+      reportCallbackError(predicateError, `CircuitBreaker "${this.name}" option isFailure`);
+      return true;
+    }
   }
 
   private checkThresholds(): void {

@@ -22,6 +22,7 @@ export abstract class LazyContext implements PolicyContext {
 /** The cell of a lazy signal; it is also the context of the attempt it was made for. @internal */
 export class SignalCell extends LazyContext {
   private controller: LinkedAbortController | undefined;
+  private disposed = false;
   private abortedFlag = false;
   private reason: unknown;
 
@@ -43,7 +44,11 @@ export class SignalCell extends LazyContext {
   /** The signal, created (and linked to the parent's) on first call. */
   materialise(): AbortSignal {
     if (this.controller === undefined) {
-      const controller = new LinkedAbortController(this.parent?.signal);
+      // Read after its call settled: a standalone signal (aborted if the call was), never linked again.
+      const controller = new LinkedAbortController(this.disposed ? undefined : this.parent?.signal);
+      if (this.disposed && !this.abortedFlag && this.parent !== undefined && isContextAborted(this.parent)) {
+        controller.abort(this.parent.signal.reason);
+      }
       if (this.abortedFlag && !controller.signal.aborted) controller.abort(this.reason);
       this.controller = controller;
     }
@@ -70,8 +75,9 @@ export class SignalCell extends LazyContext {
     this.controller?.abort(reason);
   }
 
-  /** Detaches from the parent's signal. */
+  /** Detaches from the parent's signal, now and for a signal first read later. */
   dispose(): void {
+    this.disposed = true;
     this.controller?.dispose();
   }
 }

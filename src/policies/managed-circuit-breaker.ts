@@ -73,7 +73,7 @@ export class ManagedCircuitBreaker extends CircuitBreaker {
       listener({ type: EVENT_OF_STATE[to], component: name, timestamp: new Date(at), data: { from, to, reason } }),
     );
     const offRejected = this.on('rejected', ({ name, retryAfterMs }) =>
-      listener({ type: 'call-rejected', component: name, timestamp: new Date(), data: { retryAfterMs } }),
+      listener({ type: 'call-rejected', component: name, timestamp: new Date(this.clock.now()), data: { retryAfterMs } }),
     );
     return () => {
       offState();

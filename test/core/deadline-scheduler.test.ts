@@ -1,32 +1,69 @@
-import { describe, expect, it } from 'vitest';
-import { DeadlineScheduler } from '../../src/core/deadline-scheduler.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sleep } from '../../src/core/abort.js';
+import type { Clock } from '../../src/core/clock.js';
 import { systemClock, pendingSystemTimers } from '../../src/core/clock.js';
+import { DeadlineScheduler } from '../../src/core/deadline-scheduler.js';
+import { Timeout } from '../../src/policies/timeout.js';
 
-describe('DeadlineScheduler (real time, ordering only)', () => {
-  it('fires deadlines in order with one timer and forgets cancelled ones', async () => {
-    const scheduler = new DeadlineScheduler(() => performance.now());
+// The scheduler drives real Node timers; vitest's fake timers stand in for them, so nothing sleeps.
+const fake = (): void => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'Date'] });
+};
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function schedulerClock(): { scheduler: DeadlineScheduler; clock: Clock } {
+  const now = (): number => Date.now();
+  const scheduler = new DeadlineScheduler(now);
+  return { scheduler, clock: { now, schedule: (cb, ms, o) => scheduler.schedule(cb, ms, o?.keepAlive !== false) } };
+}
+
+describe('DeadlineScheduler', () => {
+  it('fires deadlines in order and forgets cancelled ones', async () => {
+    fake();
+    const { scheduler } = schedulerClock();
     const fired: number[] = [];
-    const done = new Promise<void>((resolve) => {
-      scheduler.schedule(() => fired.push(3), 15, true);
-      scheduler.schedule(() => fired.push(1), 1, true);
-      const cancelled = scheduler.schedule(() => fired.push(99), 5, true);
-      scheduler.schedule(() => fired.push(2), 5, false);
-      scheduler.schedule(() => resolve(), 20, true);
-      cancelled.cancel();
-    });
-    expect(scheduler.pending).toBe(4);
-    await done;
+    scheduler.schedule(() => fired.push(3), 15, true);
+    scheduler.schedule(() => fired.push(1), 1, true);
+    scheduler.schedule(() => fired.push(99), 5, true).cancel();
+    scheduler.schedule(() => fired.push(2), 5, false);
+    expect(scheduler.pending).toBe(3);
+    await vi.advanceTimersByTimeAsync(20);
     expect(fired).toEqual([1, 2, 3]);
     expect(scheduler.pending).toBe(0);
   });
 
-  it('systemClock.schedule goes through the shared scheduler', async () => {
+  it('never fires a long deadline early, whatever the event loop did before it was placed', async () => {
+    fake();
+    const { scheduler } = schedulerClock();
+    vi.setSystemTime(Date.now() + 300); // 300 ms of synchronous work just happened
+    const scheduledAt = Date.now();
+    let firedAt = Number.NaN;
+    scheduler.schedule(() => (firedAt = Date.now()), 1_000, true);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(firedAt).toBeNaN();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(firedAt - scheduledAt).toBe(1_000);
+  });
+
+  it('regression: lets the continuations of an earlier deadline run before a later one due in the same batch', async () => {
+    fake();
+    const { clock } = schedulerClock();
+    const call = new Timeout({ ms: 60, strategy: 'aggressive', clock })
+      .execute(() => sleep(clock, 50).then(() => 'done at 50 ms'))
+      .catch((e: unknown) => e);
+    vi.setSystemTime(Date.now() + 20); // the loop lags: both deadlines are due when the timer fires at +50
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await call).toBe('done at 50 ms');
+  });
+
+  it('systemClock.schedule goes through the shared scheduler', () => {
     const before = pendingSystemTimers();
     const handle = systemClock.schedule(() => undefined, 60_000, { keepAlive: false });
     expect(pendingSystemTimers()).toBe(before + 1);
     handle.cancel();
     expect(pendingSystemTimers()).toBe(before);
-    await new Promise<void>((resolve) => systemClock.schedule(resolve, 1));
-    expect(systemClock.now()).toBeGreaterThan(Date.now() - 1_000);
+    expect(Math.abs(systemClock.now() - Date.now())).toBeLessThan(1_000);
   });
 });

@@ -36,6 +36,17 @@ describe('EventEmitter', () => {
     expect(got).toEqual(['first', 'second', 'second']);
   });
 
+  it('regression: unsubscribing removes only the subscription it was returned for', () => {
+    const e = new EventEmitter<Events>('test', 'one');
+    const seen: string[] = [];
+    const listener = (p: string): void => void seen.push(p);
+    const offFirst = e.on('pong', listener);
+    e.on('pong', listener);
+    offFirst();
+    e.emit('pong', 'x');
+    expect(seen).toEqual(['x']);
+  });
+
   it('once fires a single time', () => {
     const e = new EventEmitter<Events>('test', 'one');
     let n = 0;

@@ -3,6 +3,10 @@ import { CircuitBreaker, type CircuitState } from '../../src/policies/circuit-br
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { BrokenCircuitError, isBrokenCircuitError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
+import { isTimeoutError } from '../../src/core/errors.js';
+import { Timeout } from '../../src/policies/timeout.js';
+import { pipeline } from '../../src/policies/pipeline.js';
+import type { PolicyContext } from '../../src/policies/policy.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
@@ -417,6 +421,73 @@ describe('CircuitBreaker: closed fast path', () => {
     off();
     for (let i = 0; i < 16; i++) await breaker.execute(ok);
     expect(breaker.metrics().latency.count).toBe(16); // same instant: no new sample
+  });
+});
+
+describe('CircuitBreaker: regressions', () => {
+  const hang = ({ signal }: PolicyContext): Promise<never> =>
+    new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+
+  it('an outer timeout counts as a failure with or without a caller signal', async () => {
+    for (const signal of [undefined, new AbortController().signal]) {
+      const clock = new VirtualClock();
+      const breaker = new CircuitBreaker({ clock, window: { type: 'consecutive', failures: 1 } });
+      const call = pipeline(new Timeout({ ms: 10, clock }), breaker)
+        .execute(hang, signal === undefined ? undefined : { signal })
+        .catch((e: unknown) => e);
+      await clock.advanceAsync(10);
+      expect(isTimeoutError(await call)).toBe(true);
+      expect(breaker.metrics().totals.ignored).toBe(0);
+      expect(breaker.state).toBe('open');
+    }
+  });
+
+  it('a caller abort through an outer timeout is ignored', async () => {
+    const clock = new VirtualClock();
+    const breaker = new CircuitBreaker({ clock, window: { type: 'consecutive', failures: 1 } });
+    const caller = new AbortController();
+    const call = pipeline(new Timeout({ ms: 10, clock }), breaker).execute(hang, { signal: caller.signal }).catch((e: unknown) => e);
+    caller.abort(new Error('client went away'));
+    expect(((await call) as Error).message).toBe('client went away');
+    expect(breaker.metrics().totals).toMatchObject({ ignored: 1, failures: 0 });
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('an isFailure that throws neither replaces the call error nor strands a half-open probe', async () => {
+    const clock = new VirtualClock();
+    const breaker = new CircuitBreaker({ clock, openMs: 100, isFailure: (e) => (e as { status: number }).status >= 500 });
+    breaker.open();
+    clock.advance(100);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    const probe = await breaker.execute(() => Promise.reject(null)).catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    expect(probe).toBe(null);
+    expect(breaker.state).toBe('open'); // counted as a failed probe, not stuck half-open with its slot taken
+    expect(warnings.some((w) => w.includes('isFailure'))).toBe(true);
+  });
+
+  it('a stale unsubscribe after dispose() does not silence a listener added later', async () => {
+    const breaker = new CircuitBreaker({ clock: new VirtualClock() });
+    const offOld = breaker.on('success', () => undefined);
+    breaker.dispose();
+    const seen: number[] = [];
+    breaker.on('success', ({ durationMs }) => seen.push(durationMs));
+    offOld();
+    for (let i = 0; i < 3; i++) await breaker.execute(() => 'ok');
+    expect(seen).toHaveLength(3);
+  });
+
+  it('the fast path counts a call whose fn changes the state synchronously', async () => {
+    const breaker = new CircuitBreaker({ clock: new VirtualClock() });
+    await breaker.execute(() => 'timed');
+    await breaker.execute(() => {
+      breaker.close();
+      return 'fast';
+    });
+    expect(breaker.metrics().totals.calls).toBe(2);
   });
 });
 

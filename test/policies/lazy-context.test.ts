@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
+import type { PolicyContext } from '../../src/policies/policy.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { isTimeoutError } from '../../src/core/errors.js';
 import { Timeout } from '../../src/policies/timeout.js';
@@ -37,6 +39,22 @@ describe('SignalCell / LazyContext', () => {
 });
 
 describe('lazy signals through a pipeline', () => {
+  it('regression: a lazy signal first read after its Timeout settled leaves no listener on the parent', async () => {
+    const clock = new VirtualClock();
+    const outer = new Timeout({ ms: 10_000, clock });
+    const inner = new Timeout({ ms: 1_000, clock });
+    await outer.execute(async (outerCtx) => {
+      const outerSignal = outerCtx.signal;
+      let innerCtx: PolicyContext | undefined;
+      await inner.execute((ctx) => {
+        innerCtx = ctx;
+        return 'ok';
+      }, outerCtx);
+      expect(innerCtx?.signal.aborted).toBe(false);
+      expect(getEventListeners(outerSignal, 'abort')).toHaveLength(0);
+    });
+  });
+
   it('an outer timeout still aborts a signal that the function reads late', async () => {
     const clock = new VirtualClock();
     const call = pipeline(new Timeout({ ms: 100, clock }), new Retry({ maxAttempts: 1, clock }))
