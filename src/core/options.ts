@@ -82,6 +82,37 @@ export class OptionsValidator {
     }
   }
 
+  /** A boolean. */
+  boolean(path: string, value: unknown): void {
+    if (value !== undefined && typeof value !== 'boolean') this.fail(path, 'a boolean', value);
+  }
+
+  /** A string. */
+  string(path: string, value: unknown): void {
+    if (value !== undefined && typeof value !== 'string') this.fail(path, 'a string', value);
+  }
+
+  /** A `Clock`: an object with `now()` and `schedule()` functions. */
+  clock(path: string, value: unknown): void {
+    if (value === undefined) return;
+    const c = value as { now?: unknown; schedule?: unknown } | null;
+    const holder = (typeof c === 'object' && c !== null) || typeof c === 'function';
+    if (!holder || typeof c.now !== 'function' || typeof c.schedule !== 'function') {
+      this.fail(path, 'a Clock with now() and schedule()', value);
+    }
+  }
+
+  /**
+   * A value that has no default: reports `undefined` as missing, with `expected` as what was expected.
+   * Returns whether the value is present, so the other checks of it may follow.
+   */
+  required<T>(path: string, value: T, expected: string): value is Exclude<T, undefined> {
+    if (value !== undefined) return true;
+    this.fail(path, expected, value);
+    return false;
+  }
+
+  /** A plain object (not null, not an array); returns whether it is one, so its fields may be checked. */
   object(path: string, value: unknown): boolean {
     if (value === undefined) return false;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { ConcurrencyLimitError, isLocalRefusalError, isTimeoutError } from '../core/errors.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
 import { OptionsValidator } from '../core/options.js';
+import { reportCallbackError } from '../core/report-callback-error.js';
 import { AimdLimit, type AimdOptions } from './concurrency-limit/aimd-limit.js';
 import type { ConcurrencyLimitAlgorithm } from './concurrency-limit/concurrency-limit-algorithm.js';
 import { Gradient2Limit, type Gradient2Options } from './concurrency-limit/gradient2-limit.js';
@@ -24,7 +25,8 @@ export interface AdaptiveConcurrencyCommonOptions {
    * dependency, which are not sampled at all: calls whose caller aborted for a reason other than a
    * `TimeoutError`, and calls refused locally by an inner policy (`BrokenCircuitError`,
    * `BulkheadFullError`, `RateLimitedError`, `ConcurrencyLimitError`, `ThrottledError`,
-   * `RetryBudgetExhaustedError`).
+   * `RetryBudgetExhaustedError`). If it throws, the throw is reported as a process warning (code
+   * `ANTIFRAGILE_CALLBACK_ERROR`), the call counts as a drop and its error propagates unchanged.
    * @default every error
    */
   isDrop?: (error: unknown) => boolean;
@@ -130,7 +132,7 @@ export class AdaptiveConcurrency implements Policy {
       const ignored =
         (isContextAborted(context) && !isTimeoutError(context.signal.reason)) ||
         isLocalRefusalError(error);
-      if (!ignored) this.sample(start, inflight, this.isDrop(error));
+      if (!ignored) this.sample(start, inflight, this.dropped(error));
       throw error;
     }
     this.running--;
@@ -146,6 +148,16 @@ export class AdaptiveConcurrency implements Policy {
     return this.events.on(event, listener);
   }
 
+  /** `isDrop`, guarded: a predicate that throws is reported and the call counted as a drop. */
+  private dropped(error: unknown): boolean {
+    try {
+      return this.isDrop(error);
+    } catch (predicateError) {
+      reportCallbackError(predicateError, `AdaptiveConcurrency "${this.name}" option isDrop`);
+      return true;
+    }
+  }
+
   private sample(start: number, inflight: number, didDrop: boolean): void {
     const from = this.algorithm.limit;
     const to = this.algorithm.onSample(this.clock.now() - start, inflight, didDrop);
@@ -155,12 +167,9 @@ export class AdaptiveConcurrency implements Policy {
 
 function validate(options: AdaptiveConcurrencyOptions): void {
   const v = new OptionsValidator('AdaptiveConcurrency');
-  if (typeof options !== 'object' || options === null) {
-    v.fail('options', 'an object', options);
-    v.throwIfInvalid();
-  }
+  if (!v.required('options', options, 'an object') || !v.object('options', options)) return v.throwIfInvalid();
   const o = options as unknown as Partial<Record<string, unknown>>;
-  if (o.algorithm === undefined) v.fail('algorithm', 'one of "aimd", "gradient2", "vegas"', undefined);
+  v.required('algorithm', o.algorithm, 'one of "aimd", "gradient2", "vegas"');
   v.oneOf('algorithm', o.algorithm, ALGORITHMS);
   v.integer('minLimit', o.minLimit, 1);
   v.integer('maxLimit', o.maxLimit, typeof o.minLimit === 'number' ? Math.max(1, o.minLimit) : 1);
@@ -185,8 +194,7 @@ function validate(options: AdaptiveConcurrencyOptions): void {
       break;
   }
   v.func('isDrop', o.isDrop);
-  if (o.name !== undefined && typeof o.name !== 'string') v.fail('name', 'a string', o.name);
-  const clock = o.clock as Partial<Clock> | null | undefined;
-  if (clock !== undefined && typeof clock?.now !== 'function') v.fail('clock', 'a Clock with now()', clock);
+  v.string('name', o.name);
+  v.clock('clock', o.clock);
   v.throwIfInvalid();
 }

@@ -172,18 +172,12 @@ export class Bulkhead implements Policy {
 
 function validate(options: BulkheadOptions): void {
   const v = new OptionsValidator('Bulkhead');
-  if (typeof options !== 'object' || options === null) {
-    v.fail('options', 'an object', options);
-    v.throwIfInvalid();
-  }
-  if (options.maxConcurrent === undefined) v.fail('maxConcurrent', 'an integer >= 1', undefined);
+  if (!v.required('options', options, 'an object') || !v.object('options', options)) return v.throwIfInvalid();
+  v.required('maxConcurrent', options.maxConcurrent, 'an integer >= 1');
   v.integer('maxConcurrent', options.maxConcurrent, 1);
   v.integer('maxQueued', options.maxQueued, 0);
   v.duration('queueTimeoutMs', options.queueTimeoutMs);
-  if (options.name !== undefined && typeof options.name !== 'string') v.fail('name', 'a string', options.name);
-  const clock = options.clock as Partial<Clock> | null | undefined;
-  if (clock !== undefined && (typeof clock?.now !== 'function' || typeof clock.schedule !== 'function')) {
-    v.fail('clock', 'a Clock with now() and schedule()', clock);
-  }
+  v.string('name', options.name);
+  v.clock('clock', options.clock);
   v.throwIfInvalid();
 }

@@ -26,9 +26,16 @@ export type ManagedBreakerConfig = SeedCircuitBreakerConfig & Omit<CircuitBreake
 
 /** Options of {@link CircuitBreakerManager}. */
 export interface CircuitBreakerManagerOptions {
-  /** Config applied to every breaker before its own. */
+  /**
+   * Config applied to every breaker before its own. Its seed options are validated when the manager is
+   * created; its core options when a breaker is created with them.
+   * @default {}
+   */
   defaults?: ManagedBreakerConfig;
-  /** Time source for every breaker. */
+  /**
+   * Time source for every breaker (a breaker's own `clock` overrides it).
+   * @default systemClock
+   */
   clock?: Clock;
   /** Most breakers held at once; creating one more throws. @default 1_000 */
   maxBreakers?: number;
@@ -75,10 +82,14 @@ export class CircuitBreakerManager {
   private readonly clock: Clock | undefined;
   private readonly maxBreakers: number;
 
+  /** @throws InvalidOptionsError listing every invalid option, those of `defaults` included. */
   constructor(options: CircuitBreakerManagerOptions = {}) {
     const v = new OptionsValidator('CircuitBreakerManager');
-    v.integer('maxBreakers', options.maxBreakers, 1);
-    v.object('defaults', options.defaults);
+    if (v.object('options', options)) {
+      v.integer('maxBreakers', options.maxBreakers, 1);
+      if (v.object('defaults', options.defaults)) validateSeedConfig(v, 'defaults.', options.defaults as ManagedBreakerConfig);
+      v.clock('clock', options.clock);
+    }
     v.throwIfInvalid();
     this.defaults = options.defaults ?? {};
     this.clock = options.clock;
@@ -175,11 +186,7 @@ export class CircuitBreakerManager {
 
 function toCoreOptions(name: string, config: ManagedBreakerConfig, clock: Clock | undefined): CircuitBreakerOptions {
   const v = new OptionsValidator(`CircuitBreakerManager breaker "${name}"`);
-  v.integer('failureThreshold', config.failureThreshold, 1);
-  v.integer('successThreshold', config.successThreshold, 1);
-  v.duration('timeout', config.timeout);
-  v.duration('monitorWindow', config.monitorWindow, true);
-  v.integer('halfOpenRequests', config.halfOpenRequests, 1);
+  validateSeedConfig(v, '', config);
   v.throwIfInvalid();
   const { failureThreshold = 5, successThreshold = 2, timeout = 60_000, monitorWindow = 60_000, halfOpenRequests = 3, ...core } =
     config;
@@ -196,4 +203,13 @@ function toCoreOptions(name: string, config: ManagedBreakerConfig, clock: Clock 
   const effectiveClock = core.clock ?? clock;
   if (effectiveClock !== undefined) options.clock = effectiveClock;
   return options;
+}
+
+/** Checks the seed's option names of `config`, each reported as `prefix + name`. */
+function validateSeedConfig(v: OptionsValidator, prefix: string, config: SeedCircuitBreakerConfig): void {
+  v.integer(`${prefix}failureThreshold`, config.failureThreshold, 1);
+  v.integer(`${prefix}successThreshold`, config.successThreshold, 1);
+  v.duration(`${prefix}timeout`, config.timeout);
+  v.duration(`${prefix}monitorWindow`, config.monitorWindow, true);
+  v.integer(`${prefix}halfOpenRequests`, config.halfOpenRequests, 1);
 }

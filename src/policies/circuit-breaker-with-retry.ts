@@ -59,19 +59,31 @@ export class CircuitBreakerWithRetry implements Policy {
   readonly retry: Retry;
   private readonly policy: Pipeline;
 
+  /**
+   * @param clock source of time and timers of the breaker, the retry waits and the timeout.
+   *   Defaults to `systemClock`.
+   * @throws InvalidOptionsError listing every invalid option.
+   */
   constructor(breakerConfig: GatewayBreakerConfig = {}, retryConfig: GatewayRetryConfig = {}, clock?: Clock) {
     const v = new OptionsValidator('CircuitBreakerWithRetry');
-    v.integer('breaker.maxFailures', breakerConfig.maxFailures, 1);
-    v.duration('breaker.timeoutMs', breakerConfig.timeoutMs);
-    v.duration('breaker.resetTimeoutMs', breakerConfig.resetTimeoutMs);
-    v.integer('retry.maxRetries', retryConfig.maxRetries, 0);
-    v.duration('retry.initialDelayMs', retryConfig.initialDelayMs);
-    v.duration('retry.maxDelayMs', retryConfig.maxDelayMs);
-    v.number('retry.multiplier', retryConfig.multiplier, { min: 1 });
-    if (retryConfig.retryableCodes !== undefined && !Array.isArray(retryConfig.retryableCodes)) {
-      v.fail('retry.retryableCodes', 'an array of codes', retryConfig.retryableCodes);
+    if (v.object('breaker', breakerConfig)) {
+      v.integer('breaker.maxFailures', breakerConfig.maxFailures, 1);
+      v.duration('breaker.timeoutMs', breakerConfig.timeoutMs);
+      v.duration('breaker.resetTimeoutMs', breakerConfig.resetTimeoutMs);
+      v.string('breaker.name', breakerConfig.name);
     }
-    v.func('retry.isRetryable', retryConfig.isRetryable);
+    if (v.object('retry', retryConfig)) {
+      v.integer('retry.maxRetries', retryConfig.maxRetries, 0);
+      v.duration('retry.initialDelayMs', retryConfig.initialDelayMs);
+      v.duration('retry.maxDelayMs', retryConfig.maxDelayMs);
+      v.number('retry.multiplier', retryConfig.multiplier, { min: 1 });
+      v.boolean('retry.jitter', retryConfig.jitter);
+      if (retryConfig.retryableCodes !== undefined && !Array.isArray(retryConfig.retryableCodes)) {
+        v.fail('retry.retryableCodes', 'an array of codes', retryConfig.retryableCodes);
+      }
+      v.func('retry.isRetryable', retryConfig.isRetryable);
+    }
+    v.clock('clock', clock);
     v.throwIfInvalid();
 
     const clockOption = clock === undefined ? {} : { clock };

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { isLocalRefusalError, isTimeoutError, ThrottledError } from '../core/errors.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
 import { OptionsValidator } from '../core/options.js';
+import { reportCallbackError } from '../core/report-callback-error.js';
 import { TimeWindow } from '../core/time-window.js';
 import { contextOf } from './context.js';
 import { isContextAborted } from './lazy-context.js';
@@ -25,7 +26,9 @@ export interface ClientThrottleOptions {
    * reached the backend, which are not counted at all: calls whose caller aborted for a reason other than a
    * `TimeoutError`, and calls refused locally by an inner policy (`BrokenCircuitError`, `BulkheadFullError`,
    * `RateLimitedError`, `ConcurrencyLimitError`, `ThrottledError`, `RetryBudgetExhaustedError`).
-   * For HTTP, something like `(e) => e.status === 429 || e.status >= 500`.
+   * For HTTP, something like `(e) => e.status === 429 || e.status >= 500`. If it throws, the throw is
+   * reported as a process warning (code `ANTIFRAGILE_CALLBACK_ERROR`), the call counts as a rejection and
+   * its error propagates unchanged.
    * @default every error (including timeouts) is a rejection
    */
   isRejection?: (error: unknown) => boolean;
@@ -118,11 +121,21 @@ export class ClientThrottle implements Policy {
       const uncounted =
         (isContextAborted(context) && !isTimeoutError(context.signal.reason)) ||
         isLocalRefusalError(error);
-      if (!uncounted) this.window.record(this.isRejection(error), false);
+      if (!uncounted) this.window.record(this.rejected(error), false);
       throw error;
     }
     this.window.record(false, false);
     return result;
+  }
+
+  /** `isRejection`, guarded: a predicate that throws is reported and the call counted as a rejection. */
+  private rejected(error: unknown): boolean {
+    try {
+      return this.isRejection(error);
+    } catch (predicateError) {
+      reportCallbackError(predicateError, `ClientThrottle "${this.name}" option isRejection`);
+      return true;
+    }
   }
 
   /** Forgets every request and accept. */
@@ -138,17 +151,13 @@ export class ClientThrottle implements Policy {
 
 function validate(options: ClientThrottleOptions): void {
   const v = new OptionsValidator('ClientThrottle');
-  if (typeof options !== 'object' || options === null) {
-    v.fail('options', 'an object', options);
-    v.throwIfInvalid();
-  }
+  if (!v.required('options', options, 'an object') || !v.object('options', options)) return v.throwIfInvalid();
   v.number('k', options.k, { min: 1 });
   v.duration('windowMs', options.windowMs, true);
   v.integer('buckets', options.buckets, 1);
   v.func('isRejection', options.isRejection);
   v.func('random', options.random);
-  if (options.name !== undefined && typeof options.name !== 'string') v.fail('name', 'a string', options.name);
-  const clock = options.clock as Partial<Clock> | null | undefined;
-  if (clock !== undefined && typeof clock?.now !== 'function') v.fail('clock', 'a Clock with now()', clock);
+  v.string('name', options.name);
+  v.clock('clock', options.clock);
   v.throwIfInvalid();
 }

@@ -1,7 +1,9 @@
 import { FallbackError } from '../core/errors.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
 import { OptionsValidator } from '../core/options.js';
+import { reportCallbackError } from '../core/report-callback-error.js';
 import { contextOf } from './context.js';
+import { LazyContext } from './lazy-context.js';
 import type { ExecuteOptions, Policy, PolicyContext, PolicyFunction } from './policy.js';
 
 /** What a {@link Fallback}'s function receives when the call failed with a handled error. */
@@ -32,12 +34,15 @@ export interface FallbackOptions<R> {
   fallback: (context: FallbackContext) => R | PromiseLike<R>;
   /**
    * Which errors the fallback replaces. Never consulted when the caller's signal has aborted: the caller's
-   * own abort always propagates.
+   * own abort always propagates. If it throws, the throw is reported as a process warning (code
+   * `ANTIFRAGILE_CALLBACK_ERROR`) and the error is not handled: it propagates unchanged.
    * @default every error
    */
   shouldHandle?: (error: unknown) => boolean;
   /**
-   * Which successful results the fallback replaces (an empty list, a `{ ok: false }` response...).
+   * Which successful results the fallback replaces (an empty list, a `{ ok: false }` response...). If it
+   * throws, the throw is reported as a process warning (code `ANTIFRAGILE_CALLBACK_ERROR`) and the result
+   * is returned unchanged.
    * @default none
    */
   shouldHandleResult?: (result: unknown) => boolean;
@@ -80,6 +85,8 @@ export interface FallbackEvents {
 export class Fallback<R> implements Policy<R> {
   /** Type-level only: lets a `pipeline` infer `T | R`. */
   declare readonly '~types'?: { readonly extra: R };
+  /** Instance name. */
+  readonly name: string;
   private readonly fallback: (context: FallbackContext) => R | PromiseLike<R>;
   private readonly shouldHandle: ((error: unknown) => boolean) | undefined;
   private readonly shouldHandleResult: ((result: unknown) => boolean) | undefined;
@@ -93,12 +100,14 @@ export class Fallback<R> implements Policy<R> {
       if (typeof o.fallback !== 'function') v.fail('fallback', 'a function', o.fallback);
       v.func('shouldHandle', o.shouldHandle);
       v.func('shouldHandleResult', o.shouldHandleResult);
+      v.string('name', o.name);
     }
     v.throwIfInvalid();
     this.fallback = options.fallback;
     this.shouldHandle = options.shouldHandle;
     this.shouldHandleResult = options.shouldHandleResult;
-    this.events = new EventEmitter('fallback', options.name ?? 'fallback');
+    this.name = options.name ?? 'fallback';
+    this.events = new EventEmitter('fallback', this.name);
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */
@@ -114,13 +123,33 @@ export class Fallback<R> implements Policy<R> {
     try {
       result = await fn(context);
     } catch (error) {
-      if (context.signal.aborted || (this.shouldHandle !== undefined && !this.shouldHandle(error))) throw error;
+      if (context.signal.aborted || (this.shouldHandle !== undefined && !this.handles(error))) throw error;
       if (this.events.wants('fallback')) this.events.emit('fallback', { kind: 'error', error });
-      return this.runFallback({ ...context, kind: 'error', error });
+      return this.runFallback({ ...fields(context), kind: 'error', error });
     }
-    if (this.shouldHandleResult === undefined || !this.shouldHandleResult(result)) return result;
+    if (this.shouldHandleResult === undefined || !this.handlesResult(result)) return result;
     if (this.events.wants('fallback')) this.events.emit('fallback', { kind: 'result', result });
-    return this.runFallback({ ...context, kind: 'result', result });
+    return this.runFallback({ ...fields(context), kind: 'result', result });
+  }
+
+  /** `shouldHandle`, guarded: a predicate that throws is reported and the error not handled. */
+  private handles(error: unknown): boolean {
+    try {
+      return (this.shouldHandle as (error: unknown) => boolean)(error);
+    } catch (predicateError) {
+      reportCallbackError(predicateError, `Fallback "${this.name}" option shouldHandle`);
+      return false;
+    }
+  }
+
+  /** `shouldHandleResult`, guarded: a predicate that throws is reported and the result not handled. */
+  private handlesResult(result: unknown): boolean {
+    try {
+      return (this.shouldHandleResult as (result: unknown) => boolean)(result);
+    } catch (predicateError) {
+      reportCallbackError(predicateError, `Fallback "${this.name}" option shouldHandleResult`);
+      return false;
+    }
   }
 
   private async runFallback(context: FallbackContext): Promise<R> {
@@ -134,4 +163,14 @@ export class Fallback<R> implements Policy<R> {
       throw new FallbackError(original, error);
     }
   }
+}
+
+/**
+ * The caller's context as plain fields for the fallback's own context. A lazy context keeps its `signal`
+ * in a prototype getter that a spread would drop (and its own fields are internals), so it is read
+ * explicitly, which creates the signal: fine on the fallback path. A plain context is spread, keeping any
+ * other fields of outer policies.
+ */
+function fields(context: PolicyContext): PolicyContext {
+  return context instanceof LazyContext ? { signal: context.signal, attempt: context.attempt } : context;
 }

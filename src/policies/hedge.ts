@@ -2,6 +2,7 @@ import { neverAbortedSignal } from '../core/abort.js';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
 import { OptionsValidator } from '../core/options.js';
+import { reportCallbackError } from '../core/report-callback-error.js';
 import { RollingHistogram } from '../core/rolling-histogram.js';
 import { contextOf, deriveContext } from './context.js';
 import type { ExecuteOptions, Policy, PolicyContext, PolicyFunction } from './policy.js';
@@ -63,7 +64,8 @@ export interface HedgeOptions {
   maxHedges?: number;
   /**
    * Which attempt failures start the next attempt at once (while hedges remain). A failure it rejects ends
-   * the whole call with that error, aborting the other attempts.
+   * the whole call with that error, aborting the other attempts. If it throws, the throw is reported as a
+   * process warning (code `ANTIFRAGILE_CALLBACK_ERROR`) and the error counts as not handled.
    * @default every error
    */
   shouldHandle?: (error: unknown) => boolean;
@@ -148,6 +150,8 @@ export class Hedge implements Policy {
     if (v.object('options', options)) {
       v.integer('options.maxHedges', options.maxHedges, 1);
       v.func('options.shouldHandle', options.shouldHandle);
+      v.clock('options.clock', options.clock);
+      v.string('options.name', options.name);
     }
     v.throwIfInvalid();
 
@@ -168,11 +172,22 @@ export class Hedge implements Policy {
           };
     this.adaptive = adaptive;
     const shouldHandle = options.shouldHandle;
+    const where = `Hedge "${options.name ?? 'hedge'}" option shouldHandle`;
     this.runtime = {
       clock,
       events: this.events,
       maxHedges: this.maxHedges,
-      handles: shouldHandle === undefined ? () => true : shouldHandle,
+      handles:
+        shouldHandle === undefined
+          ? () => true
+          : (error) => {
+              try {
+                return shouldHandle(error);
+              } catch (predicateError) {
+                reportCallbackError(predicateError, where);
+                return false;
+              }
+            },
       record: adaptive === undefined ? () => {} : (ms) => adaptive.latencies.record(ms),
     };
   }

@@ -184,36 +184,25 @@ export class RateLimiter implements Policy {
 
 function validate(options: RateLimiterOptions): void {
   const v = new OptionsValidator('RateLimiter');
-  if (typeof options !== 'object' || options === null) {
-    v.fail('options', 'an object', options);
-    v.throwIfInvalid();
-  }
+  if (!v.required('options', options, 'an object') || !v.object('options', options)) return v.throwIfInvalid();
   const o = options as unknown as Partial<Record<string, unknown>>;
-  if (o.algorithm === undefined) v.fail('algorithm', 'one of "token-bucket", "sliding-window"', undefined);
+  v.required('algorithm', o.algorithm, 'one of "token-bucket", "sliding-window"');
   v.oneOf('algorithm', o.algorithm, ALGORITHMS);
   if (o.algorithm === 'token-bucket') {
-    if (o.capacity === undefined) v.fail('capacity', 'an integer >= 1', undefined);
+    v.required('capacity', o.capacity, 'an integer >= 1');
     v.integer('capacity', o.capacity, 1);
-    if (o.refillPerSecond === undefined) v.fail('refillPerSecond', 'a number > 0', undefined);
+    v.required('refillPerSecond', o.refillPerSecond, 'a number > 0');
     v.number('refillPerSecond', o.refillPerSecond, { minExclusive: 0 });
   }
   if (o.algorithm === 'sliding-window') {
-    if (o.limit === undefined) v.fail('limit', 'an integer >= 1', undefined);
+    v.required('limit', o.limit, 'an integer >= 1');
     v.integer('limit', o.limit, 1);
-    if (o.windowMs === undefined) v.fail('windowMs', 'a number > 0', undefined);
+    v.required('windowMs', o.windowMs, 'a number > 0');
     v.duration('windowMs', o.windowMs, true);
   }
   v.oneOf('mode', o.mode, MODES);
   v.duration('maxWaitMs', o.maxWaitMs);
-  if (o.name !== undefined && typeof o.name !== 'string') v.fail('name', 'a string', o.name);
-  validateClock(v, o.clock);
+  v.string('name', o.name);
+  v.clock('clock', o.clock);
   v.throwIfInvalid();
-}
-
-function validateClock(v: OptionsValidator, clock: unknown): void {
-  if (clock === undefined) return;
-  const c = clock as Partial<Clock> | null;
-  if (typeof c?.now !== 'function' || typeof c.schedule !== 'function') {
-    v.fail('clock', 'a Clock with now() and schedule()', clock);
-  }
 }

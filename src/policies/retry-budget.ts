@@ -72,9 +72,7 @@ export class RetryBudget {
       v.rate('ratio', options.ratio);
       v.number('minRetriesPerSecond', options.minRetriesPerSecond, { min: 0 });
       v.duration('windowMs', options.windowMs, true);
-      if (options.clock !== undefined && !isClock(options.clock)) {
-        v.fail('clock', 'a Clock with now() and schedule()', options.clock);
-      }
+      v.clock('clock', options.clock);
     }
     v.throwIfInvalid();
     this.ratio = options.ratio ?? 0.2;
@@ -143,14 +141,4 @@ export class RetryBudget {
       counts[base] = counts[base + 1] = 0;
     }
   }
-}
-
-/** Whether `value` looks like a {@link Clock}. @internal */
-export function isClock(value: unknown): value is Clock {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Partial<Clock>).now === 'function' &&
-    typeof (value as Partial<Clock>).schedule === 'function'
-  );
 }

@@ -3,12 +3,13 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { RetryBudgetExhaustedError } from '../core/errors.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
 import { OptionsValidator } from '../core/options.js';
+import { reportCallbackError } from '../core/report-callback-error.js';
 import type { Backoff } from './backoff/backoff.js';
 import { ExponentialBackoff } from './backoff/exponential-backoff.js';
 import { contextOf, withAttempt } from './context.js';
 import { isContextAborted } from './lazy-context.js';
 import type { ExecuteOptions, Policy, PolicyContext, PolicyFunction } from './policy.js';
-import { isClock, type RetryBudget } from './retry-budget.js';
+import type { RetryBudget } from './retry-budget.js';
 
 /** Options of {@link Retry}. */
 export interface RetryOptions {
@@ -19,20 +20,25 @@ export interface RetryOptions {
    */
   maxAttempts?: number;
   /**
-   * How long to wait before each retry (see `backoff`).
+   * How long to wait before each retry (see `backoff`). What a custom strategy returns is clamped to
+   * `0..maxRetryAfterMs` (NaN and negative values count as 0, `Infinity` and larger values as
+   * `maxRetryAfterMs`), and the clamped value is what it receives as `previousDelayMs` next time.
    * @default backoff.exponential() (100 ms doubling up to 30 s, full jitter)
    */
   backoff?: Backoff;
   /**
    * Whether an error is worth retrying; `ctx` is the context of the attempt that failed. An abort of the
    * caller's signal is never retried, whatever this says. Errors raised by other policies
-   * (`BrokenCircuitError`, `TimeoutError`, ...) are retried unless this filters them.
+   * (`BrokenCircuitError`, `TimeoutError`, ...) are retried unless this filters them. If it throws, the
+   * throw is reported as a process warning (code `ANTIFRAGILE_CALLBACK_ERROR`) and the error is not
+   * retried: the call rejects with that error, not with what the predicate threw.
    * @default every error
    */
   shouldRetry?: (error: unknown, ctx: PolicyContext) => boolean;
   /**
    * Whether a result is worth retrying (a 503 response, say). When attempts or budget run out, the last
-   * result is returned.
+   * result is returned. If it throws, the throw is reported as a process warning (code
+   * `ANTIFRAGILE_CALLBACK_ERROR`) and the result is not retried: the call resolves with it.
    * @default no result is retried
    */
   shouldRetryResult?: (result: unknown, ctx: PolicyContext) => boolean;
@@ -44,7 +50,8 @@ export interface RetryOptions {
   budget?: RetryBudget;
   /**
    * Longest `retryAfterMs` (carried by an error, e.g. a `RateLimitedError`) worth waiting for, in
-   * milliseconds. A longer hint is not retried: the error is rethrown.
+   * milliseconds, finite and >= 0. A longer hint is not retried: the error is rethrown. It also caps what
+   * the `backoff` strategy returns, so no wait between attempts is longer.
    * @default 60_000
    */
   maxRetryAfterMs?: number;
@@ -120,9 +127,16 @@ export interface RetryEvents {
 
 /**
  * Runs a function again when it fails, waiting between attempts by a backoff strategy, honouring
- * `retryAfterMs` hints, an optional shared {@link RetryBudget}, and the caller's `AbortSignal` (an abort
- * stops a wait at once and rejects with `signal.reason`). The function receives `{ signal, attempt }`
- * (attempt 1 first, 2 for the first retry) and any other context fields from outer policies.
+ * `retryAfterMs` hints, an optional shared {@link RetryBudget}, and the caller's `AbortSignal`. The
+ * function receives `{ signal, attempt }` (attempt 1 first, 2 for the first retry) and any other context
+ * fields from outer policies.
+ *
+ * Cancellation: an abort stops a backoff wait at once and rejects with `signal.reason`, and no attempt
+ * starts once the signal has aborted. During an attempt, Retry waits for the function to settle: the
+ * function receives the caller's signal and is expected to honour it (as with cockatiel). If it then
+ * fails, the call rejects with `signal.reason` (not the attempt's own error) and no further attempt starts;
+ * a value it still returns is returned. To bound a function that ignores its signal, put a `Timeout` with
+ * the `'aggressive'` strategy around the Retry.
  *
  * @example
  * ```ts
@@ -164,10 +178,8 @@ export class Retry implements Policy {
         v.fail('budget', 'a RetryBudget', budget);
       }
       v.duration('maxRetryAfterMs', options.maxRetryAfterMs);
-      if (options.clock !== undefined && !isClock(options.clock)) {
-        v.fail('clock', 'a Clock with now() and schedule()', options.clock);
-      }
-      if (options.name !== undefined && typeof options.name !== 'string') v.fail('name', 'a string', options.name);
+      v.clock('clock', options.clock);
+      v.string('name', options.name);
     }
     v.throwIfInvalid();
     this.maxAttempts = options.maxAttempts ?? 3;
@@ -189,7 +201,8 @@ export class Retry implements Policy {
   /**
    * Runs `fn`, retrying as configured. Resolves with the first result not judged retryable (or the last
    * result when attempts or budget run out); rejects with the last error, with `RetryBudgetExhaustedError`,
-   * or with `signal.reason` as soon as the caller's signal aborts.
+   * or with `signal.reason` once the caller's signal has aborted: at once while waiting between attempts,
+   * and when the running attempt fails otherwise (`fn` receives the signal and should stop on abort).
    */
   execute<T>(fn: PolicyFunction<T>, options?: ExecuteOptions): Promise<T> {
     const base = contextOf(options);
@@ -229,7 +242,7 @@ export class Retry implements Policy {
         if (attempt === 1) this.budget?.deposit();
         try {
           const result = await fn(ctx);
-          if (this.shouldRetryResult === undefined || !this.shouldRetryResult(result, ctx)) {
+          if (this.shouldRetryResult === undefined || !this.retriesResult(result, ctx)) {
             if (events.wants('success')) events.emit('success', { attempts: attempt });
             return result;
           }
@@ -253,7 +266,7 @@ export class Retry implements Policy {
         if ('result' in outcome) return outcome.result;
         throw new RetryBudgetExhaustedError(undefined, { cause: outcome.error });
       }
-      const backoffMs = this.backoff.delayMs(attempt, previousDelayMs);
+      const backoffMs = this.clampDelay(this.backoff.delayMs(attempt, previousDelayMs));
       previousDelayMs = backoffMs;
       const hintMs = 'error' in outcome ? retryAfterOf(outcome.error) : 0;
       const delayMs = hintMs > backoffMs ? hintMs : backoffMs;
@@ -267,9 +280,34 @@ export class Retry implements Policy {
   /** Why the error of attempt `attempt` is not retried, or undefined when it is. */
   private giveUpReason(error: unknown, ctx: PolicyContext, attempt: number): RetryGiveUpReason | undefined {
     if (attempt >= this.maxAttempts) return 'maxAttempts';
-    if (this.shouldRetry !== undefined && !this.shouldRetry(error, ctx)) return 'notRetryable';
+    if (this.shouldRetry !== undefined && !this.retries(error, ctx)) return 'notRetryable';
     if (retryAfterOf(error) > this.maxRetryAfterMs) return 'retryAfterTooLong';
     return undefined;
+  }
+
+  /** `shouldRetry`, guarded: a predicate that throws is reported and the error not retried. */
+  private retries(error: unknown, ctx: PolicyContext): boolean {
+    try {
+      return (this.shouldRetry as (error: unknown, ctx: PolicyContext) => boolean)(error, ctx);
+    } catch (predicateError) {
+      reportCallbackError(predicateError, `Retry "${this.name}" option shouldRetry`);
+      return false;
+    }
+  }
+
+  /** `shouldRetryResult`, guarded: a predicate that throws is reported and the result not retried. */
+  private retriesResult(result: unknown, ctx: PolicyContext): boolean {
+    try {
+      return (this.shouldRetryResult as (result: unknown, ctx: PolicyContext) => boolean)(result, ctx);
+    } catch (predicateError) {
+      reportCallbackError(predicateError, `Retry "${this.name}" option shouldRetryResult`);
+      return false;
+    }
+  }
+
+  /** A backoff delay clamped to `0..maxRetryAfterMs`: NaN and negatives become 0, `Infinity` the maximum. */
+  private clampDelay(ms: number): number {
+    return ms > 0 ? (ms < this.maxRetryAfterMs ? ms : this.maxRetryAfterMs) : 0;
   }
 }
 

@@ -72,11 +72,13 @@ export class Timeout implements Policy {
   /** @throws InvalidOptionsError listing every invalid option. */
   constructor(options: TimeoutOptions) {
     const v = new OptionsValidator('Timeout');
-    const o: Partial<TimeoutOptions> = options ?? {};
-    if (v.object('options', o)) {
-      if (o.ms === undefined) v.fail('ms', 'a number > 0', undefined);
+    const o: Partial<TimeoutOptions> | undefined = options;
+    if (v.required('options', o, 'an object') && v.object('options', o)) {
+      v.required('ms', o.ms, 'a number > 0');
       v.duration('ms', o.ms, true);
       v.oneOf('strategy', o.strategy, STRATEGIES);
+      v.clock('clock', o.clock);
+      v.string('name', o.name);
     }
     v.throwIfInvalid();
     this.ms = options.ms;

@@ -27,6 +27,39 @@ describe('OptionsValidator', () => {
     expect(error?.message).toContain('obj: expected an object, received an array');
   });
 
+  it('checks clocks, strings, booleans and required values, skipping undefined for the optional ones', () => {
+    const v = new OptionsValidator('Thing');
+    v.clock('clockA', {});
+    v.clock('clockB', { now: () => 0 });
+    v.clock('clockC', null);
+    v.clock('okClock', { now: () => 0, schedule: () => ({ cancel: () => {} }) });
+    v.clock('skippedClock', undefined);
+    v.string('name', 42);
+    v.string('okName', 'x');
+    v.string('skippedName', undefined);
+    v.boolean('flag', 'yes');
+    v.boolean('okFlag', false);
+    v.boolean('skippedFlag', undefined);
+    expect(v.required('missing', undefined, 'a number > 0')).toBe(false);
+    expect(v.required('present', 0, 'a number > 0')).toBe(true);
+    expect(v.required('nullIsPresent', null, 'an object')).toBe(true);
+    let error: InvalidOptionsError | undefined;
+    try {
+      v.throwIfInvalid();
+    } catch (e) {
+      error = e as InvalidOptionsError;
+    }
+    expect(error?.issues.map((i) => `${i.path}: ${i.expected}`)).toEqual([
+      'clockA: a Clock with now() and schedule()',
+      'clockB: a Clock with now() and schedule()',
+      'clockC: a Clock with now() and schedule()',
+      'name: a string',
+      'flag: a boolean',
+      'missing: a number > 0',
+    ]);
+    expect(error?.message).toContain('missing: expected a number > 0, received undefined');
+  });
+
   it('passes valid input', () => {
     const v = new OptionsValidator('Thing');
     v.duration('aMs', 0);

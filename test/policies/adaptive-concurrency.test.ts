@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { sleep } from '../../src/core/abort.js';
 import { BulkheadFullError, ConcurrencyLimitError, isConcurrencyLimitError, TimeoutError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
@@ -196,6 +196,29 @@ describe('AdaptiveConcurrency', () => {
     expect(byDefault.limit).toBe(9);
   });
 
+  it('counts a call as a drop when isDrop throws, reports it, and rethrows the original error', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const boom = new Error('boom');
+      const limiter = new AdaptiveConcurrency({
+        algorithm: 'aimd',
+        initialLimit: 10,
+        name: 'search',
+        isDrop: () => {
+          throw new Error('predicate bug');
+        },
+      });
+      await expect(limiter.execute(() => Promise.reject(boom))).rejects.toBe(boom);
+      expect(limiter.limit).toBe(9);
+      expect(limiter.inflight).toBe(0);
+      expect(warn).toHaveBeenCalledWith('AdaptiveConcurrency "search" option isDrop threw: predicate bug', {
+        code: 'ANTIFRAGILE_CALLBACK_ERROR',
+      });
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('does not sample calls that say nothing about the dependency: caller aborts and inner local refusals', async () => {
     const limiter = new AdaptiveConcurrency({ algorithm: 'aimd', initialLimit: 10 });
     const controller = new AbortController();
@@ -269,7 +292,7 @@ describe('AdaptiveConcurrency', () => {
       'backoffRatio: a number in 0.5..1',
       'timeoutMs: a number >= 0',
       'isDrop: a function',
-      'clock: a Clock with now()',
+      'clock: a Clock with now() and schedule()',
     ]);
     expect(issues({ algorithm: 'gradient2', minLimit: 5, maxLimit: 10, initialLimit: 11, smoothing: 2, rttTolerance: 0.5, longWindow: 0, queueSize: -1 })).toEqual([
       'initialLimit: an integer in 5..10',

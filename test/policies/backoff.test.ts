@@ -130,6 +130,27 @@ describe('backoff.decorrelated', () => {
     expect(issuesOf(() => backoff.decorrelated({ multiplier: 0.9 }))).toEqual(['multiplier']);
   });
 
+  it('stays within initialMs..maxMs when the random source returns NaN or leaves 0..1 (NaN gave 0)', () => {
+    for (const strategy of [
+      (random: () => number) => backoff.decorrelated({ initialMs: 100, maxMs: 1_000, random }),
+      (random: () => number) => backoff.exponential({ initialMs: 100, maxMs: 1_000, jitter: 'decorrelated', random }),
+      (random: () => number) => backoff.linear({ initialMs: 100, maxMs: 1_000, jitter: 'decorrelated', random }),
+    ]) {
+      expect(strategy(fixed(Number.NaN)).delayMs(1, 0)).toBe(100);
+      expect(strategy(fixed(-3)).delayMs(1, 0)).toBe(100);
+      expect(strategy(fixed(7)).delayMs(1, 0)).toBe(300);
+      expect(strategy(fixed(Infinity)).delayMs(3, 900)).toBe(1_000);
+      expect(strategy(fixed(-Infinity)).delayMs(3, 900)).toBe(100);
+    }
+  });
+
+  it('never returns NaN when previous * multiplier overflows', () => {
+    const b = backoff.decorrelated({ initialMs: 1, maxMs: Number.MAX_VALUE, multiplier: 10, random: fixed(0) });
+    expect(b.delayMs(2, Number.MAX_VALUE)).toBe(1);
+    const top = backoff.decorrelated({ initialMs: 1, maxMs: Number.MAX_VALUE, multiplier: 10, random: fixed(0.5) });
+    expect(top.delayMs(2, Number.MAX_VALUE)).toBe(Number.MAX_VALUE);
+  });
+
   it('survives previous delays that are NaN, negative, infinite or above maxMs', () => {
     const b = backoff.decorrelated({ initialMs: 100, maxMs: 1_000, random: fixed(0.5) });
     for (const previous of [Number.NaN, -1, Infinity, 1e300]) {
@@ -211,8 +232,33 @@ describe('backoff bounds (properties)', () => {
     fc.assert(
       fc.property(boundsArb, jitterArb, retryArb, fc.double(), ({ initialMs, maxMs }, jitter, retry, r) => {
         const d = backoff.exponential({ initialMs, maxMs, jitter, random: () => r }).delayMs(retry, 0);
-        return Number.isFinite(d) && d >= 0 && d <= maxMs;
+        const low = jitter === 'decorrelated' ? initialMs : 0;
+        return Number.isFinite(d) && d >= low && d <= maxMs;
       }),
     );
+  });
+
+  it('decorrelated stays within initialMs..maxMs even when the random source misbehaves', () => {
+    fc.assert(
+      fc.property(
+        boundsArb,
+        fc.double({ min: 1, max: 1e6, noNaN: true }),
+        retryArb,
+        previousArb,
+        fc.double(),
+        (bounds, multiplier, retry, previous, r) => {
+          const d = backoff.decorrelated({ ...bounds, multiplier, random: () => r }).delayMs(retry, previous);
+          return Number.isFinite(d) && d >= bounds.initialMs && d <= bounds.maxMs;
+        },
+      ),
+    );
+  });
+
+  it('equal jitter keeps at least half the capped delay when the random source returns NaN or a negative', () => {
+    for (const r of [Number.NaN, -1, -Infinity]) {
+      expect(backoff.exponential({ initialMs: 100, maxMs: 1_000, jitter: 'equal', random: fixed(r) }).delayMs(2, 0)).toBe(100);
+      expect(backoff.exponential({ initialMs: 100, maxMs: 1_000, jitter: 'full', random: fixed(r) }).delayMs(2, 0)).toBe(0);
+    }
+    expect(backoff.exponential({ initialMs: 100, maxMs: 1_000, jitter: 'equal', random: fixed(5) }).delayMs(2, 0)).toBe(200);
   });
 });

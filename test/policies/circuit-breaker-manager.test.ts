@@ -87,6 +87,24 @@ describe('CircuitBreakerManager (seed API)', () => {
     }
   });
 
+  it('validates its defaults and clock when constructed, not on first getOrCreate', () => {
+    try {
+      new CircuitBreakerManager({ defaults: { failureThreshold: -1, timeout: -5 }, clock: {} as never, maxBreakers: 0 });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(InvalidOptionsError);
+      expect((e as InvalidOptionsError).issues.map((i) => i.path)).toEqual([
+        'maxBreakers',
+        'defaults.failureThreshold',
+        'defaults.timeout',
+        'clock',
+      ]);
+    }
+    expect(() => new CircuitBreakerManager({ defaults: [] as never })).toThrow(/defaults: expected an object/);
+    expect(() => new CircuitBreakerManager(null as never)).toThrow(/options: expected an object/);
+    expect(() => new CircuitBreakerManager({ defaults: { failureThreshold: 3 }, clock: new VirtualClock() })).not.toThrow();
+  });
+
   it('lets core options override the seed mapping', async () => {
     const clock = new VirtualClock();
     const manager = new CircuitBreakerManager({ clock });

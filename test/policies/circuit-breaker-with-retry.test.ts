@@ -92,4 +92,20 @@ describe('CircuitBreakerWithRetry (Go gateway seed)', () => {
       expect((e as InvalidOptionsError).issues.map((i) => i.path)).toEqual(['breaker.maxFailures', 'retry.maxRetries', 'retry.multiplier']);
     }
   });
+
+  it('names a bad breaker name, jitter and clock', () => {
+    try {
+      new CircuitBreakerWithRetry({ name: 42 as never }, { jitter: 'yes' as never }, {} as never);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(InvalidOptionsError);
+      expect((e as InvalidOptionsError).issues.map((i) => `${i.path}: ${i.expected}`)).toEqual([
+        'breaker.name: a string',
+        'retry.jitter: a boolean',
+        'clock: a Clock with now() and schedule()',
+      ]);
+    }
+    expect(() => new CircuitBreakerWithRetry(null as never, null as never)).toThrow(/breaker: expected an object[\s\S]*retry: expected an object/);
+    expect(() => new CircuitBreakerWithRetry({ name: 'quotes' }, { jitter: false }, new VirtualClock())).not.toThrow();
+  });
 });

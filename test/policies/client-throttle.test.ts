@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BrokenCircuitError, isThrottledError, ThrottledError, TimeoutError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
@@ -127,6 +127,27 @@ describe('ClientThrottle: what counts', () => {
     expect([throttle.requests, throttle.accepts]).toEqual([2, 1]);
   });
 
+  it('counts a call as a rejection when isRejection throws, reports it, and rethrows the original error', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const throttle = new ClientThrottle({
+        name: 'quotes',
+        clock: new VirtualClock(),
+        random: () => 1,
+        isRejection: () => {
+          throw new Error('predicate bug');
+        },
+      });
+      await expect(throttle.execute(fail)).rejects.toBe(refused);
+      expect([throttle.requests, throttle.accepts]).toEqual([1, 0]);
+      expect(warn).toHaveBeenCalledWith('ClientThrottle "quotes" option isRejection threw: predicate bug', {
+        code: 'ANTIFRAGILE_CALLBACK_ERROR',
+      });
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('does not count calls that never reached the backend: inner local refusals and caller aborts', async () => {
     const throttle = new ClientThrottle({ clock: new VirtualClock(), random: () => 1 });
     const open = new BrokenCircuitError();
@@ -185,7 +206,7 @@ describe('ClientThrottle: options', () => {
       'isRejection: a function',
       'random: a function',
       'name: a string',
-      'clock: a Clock with now()',
+      'clock: a Clock with now() and schedule()',
     ]);
   });
 });

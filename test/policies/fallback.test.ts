@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { TimeoutError } from '../../src/core/errors.js';
+import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { Fallback, type FallbackContext } from '../../src/policies/fallback.js';
+import { pipeline } from '../../src/policies/pipeline.js';
+import { Timeout } from '../../src/policies/timeout.js';
 import { FallbackError, isFallbackError } from '../../src/core/errors.js';
 
 const unhandled: unknown[] = [];
@@ -113,6 +116,79 @@ describe('Fallback', () => {
     ]);
   });
 
+  it('gives the fallback a signal when the context is a lazy one (a spread dropped its prototype getter)', async () => {
+    const clock = new VirtualClock();
+    let seen: FallbackContext | undefined;
+    const call = pipeline(
+      new Timeout({ ms: 1_000, clock }), // no caller signal: the lazy path, the context is a SignalCell
+      new Fallback({ fallback: (ctx) => ((seen = ctx), 'fallback') }),
+    ).execute(() => Promise.reject(new Error('boom')));
+    await expect(call).resolves.toBe('fallback');
+    expect(seen?.signal).toBeInstanceOf(AbortSignal);
+    expect(seen).toMatchObject({ kind: 'error', attempt: 1 });
+    expect(Object.keys(seen as object).sort()).toEqual(['attempt', 'error', 'kind', 'signal']);
+
+    const onResult = await pipeline(
+      new Timeout({ ms: 1_000, clock }),
+      new Fallback({ fallback: (ctx) => ((seen = ctx), 'fallback'), shouldHandleResult: (r) => r === null }),
+    ).execute(() => null);
+    expect(onResult).toBe('fallback');
+    expect(seen?.signal).toBeInstanceOf(AbortSignal);
+    expect(seen).toMatchObject({ kind: 'result', result: null, attempt: 1 });
+  });
+
+  it('keeps the other fields of a plain context', async () => {
+    let seen: FallbackContext | undefined;
+    const fallback = new Fallback({ fallback: (ctx) => ((seen = ctx), 'cached') });
+    const signal = new AbortController().signal;
+    await fallback.execute(() => Promise.reject(new Error('down')), { signal, attempt: 1, traceId: 't-1' } as never);
+    expect(seen).toMatchObject({ signal, attempt: 1, traceId: 't-1', kind: 'error' });
+  });
+
+  describe('predicates that throw', () => {
+    it('shouldHandle: reported, the error is not handled and propagates unchanged', async () => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      try {
+        let called = 0;
+        const fallback = new Fallback({
+          name: 'prices',
+          fallback: () => ((called += 1), 'cached'),
+          shouldHandle: () => {
+            throw new Error('predicate bug');
+          },
+        });
+        const original = new Error('down');
+        await expect(fallback.execute(() => Promise.reject(original))).rejects.toBe(original);
+        expect(called).toBe(0);
+        expect(warn).toHaveBeenCalledWith('Fallback "prices" option shouldHandle threw: predicate bug', {
+          code: 'ANTIFRAGILE_CALLBACK_ERROR',
+        });
+      } finally {
+        warn.mockRestore();
+      }
+    });
+
+    it('shouldHandleResult: reported, the result is not handled and returned unchanged', async () => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      try {
+        let called = 0;
+        const fallback = new Fallback({
+          fallback: () => ((called += 1), 'cached'),
+          shouldHandleResult: () => {
+            throw new Error('predicate bug');
+          },
+        });
+        await expect(fallback.execute(() => 'fresh')).resolves.toBe('fresh');
+        expect(called).toBe(0);
+        expect(warn).toHaveBeenCalledWith('Fallback "fallback" option shouldHandleResult threw: predicate bug', {
+          code: 'ANTIFRAGILE_CALLBACK_ERROR',
+        });
+      } finally {
+        warn.mockRestore();
+      }
+    });
+  });
+
   it('infers the result type T | R', () => {
     const fallback = new Fallback({ fallback: () => 'cached' });
     expectTypeOf(fallback).toEqualTypeOf<Fallback<string>>();
@@ -129,5 +205,16 @@ describe('Fallback', () => {
       expect((error as InvalidOptionsError).issues.map((i) => i.path)).toEqual(['fallback', 'shouldHandle', 'shouldHandleResult']);
     }
     expect(() => new Fallback(undefined as never)).toThrow(/fallback: expected a function, received undefined/);
+  });
+
+  it('names a bad name', () => {
+    try {
+      new Fallback({ fallback: () => 1, name: 42 as never });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+      expect((error as InvalidOptionsError).issues.map((i) => i.path)).toEqual(['name']);
+    }
+    expect(new Fallback({ fallback: () => 1, name: 'prices' }).name).toBe('prices');
   });
 });

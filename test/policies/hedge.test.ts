@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getEventListeners } from 'node:events';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
@@ -167,6 +167,39 @@ describe('Hedge', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('treats a shouldHandle that throws as "not handled": reports it and ends the call with the original error', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const clock = new VirtualClock();
+      const hedge = new Hedge(
+        { delayMs: 10 },
+        {
+          maxHedges: 3,
+          clock,
+          name: 'replicas',
+          shouldHandle: () => {
+            throw new Error('predicate bug');
+          },
+        },
+      );
+      const { fn, started } = attempts<string>(clock);
+      const call = track(hedge.execute(fn));
+      await clock.advanceAsync(10);
+      const original = new Error('replica down');
+      started[1]!.reject(original);
+      await clock.advanceAsync(0);
+      expect(call.error).toBe(original);
+      expect(started[0]!.signal.aborted).toBe(true);
+      expect(started).toHaveLength(2);
+      expect(clock.pendingTimers).toBe(0);
+      expect(warn).toHaveBeenCalledWith('Hedge "replicas" option shouldHandle threw: predicate bug', {
+        code: 'ANTIFRAGILE_CALLBACK_ERROR',
+      });
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it("aborts every attempt with the caller's reason and rejects at once when the caller aborts", async () => {
     const clock = new VirtualClock();
     const hedge = new Hedge({ delayMs: 10 }, { maxHedges: 2, clock });
@@ -303,5 +336,16 @@ describe('Hedge', () => {
     expect(() => new Hedge({ delayMs: -1 })).toThrow(/delay.delayMs/);
     expect(() => new Hedge(undefined as never)).toThrow(InvalidOptionsError);
     expect(new Hedge({ delayMs: 5 }).maxHedges).toBe(1);
+  });
+
+  it('names a bad clock and a bad name', () => {
+    try {
+      new Hedge({ delayMs: 10 }, { clock: {} as never, name: 42 as never });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+      expect((error as InvalidOptionsError).issues.map((i) => i.path)).toEqual(['options.clock', 'options.name']);
+    }
+    expect(() => new Hedge({ delayMs: 10 }, { clock: new VirtualClock(), name: 'replicas' })).not.toThrow();
   });
 });

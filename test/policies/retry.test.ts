@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { RateLimitedError, BrokenCircuitError, isRetryBudgetExhaustedError, RetryBudgetExhaustedError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
@@ -198,6 +198,80 @@ describe('Retry', () => {
     });
   });
 
+  describe('predicates that throw', () => {
+    it('shouldRetry: reported, the error is not retried and the call rejects with it', async () => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      try {
+        const clock = new VirtualClock();
+        const retry = new Retry({
+          name: 'pricing',
+          clock,
+          shouldRetry: () => {
+            throw new Error('predicate bug');
+          },
+        });
+        const giveUp = record(retry, 'giveUp');
+        const { fn, calls } = flaky(clock, Infinity, 0);
+        const result = expect(retry.execute(fn)).rejects.toThrow('fail 1');
+        await clock.runAllAsync();
+        await result;
+        expect(calls).toHaveLength(1);
+        expect(giveUp).toEqual([expect.objectContaining({ attempts: 1, reason: 'notRetryable' })]);
+        expect(warn).toHaveBeenCalledWith('Retry "pricing" option shouldRetry threw: predicate bug', {
+          code: 'ANTIFRAGILE_CALLBACK_ERROR',
+        });
+      } finally {
+        warn.mockRestore();
+      }
+    });
+
+    it('shouldRetryResult: reported, the result is not retried and the call resolves with it', async () => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      try {
+        const clock = new VirtualClock();
+        const retry = new Retry({
+          clock,
+          shouldRetryResult: () => {
+            throw new Error('predicate bug');
+          },
+        });
+        const success = record(retry, 'success');
+        const { fn, calls } = flaky(clock, 0, 'value');
+        await expect(retry.execute(fn)).resolves.toBe('value');
+        expect(calls).toHaveLength(1);
+        expect(success).toEqual([{ attempts: 1 }]);
+        expect(warn).toHaveBeenCalledWith('Retry "retry" option shouldRetryResult threw: predicate bug', {
+          code: 'ANTIFRAGILE_CALLBACK_ERROR',
+        });
+      } finally {
+        warn.mockRestore();
+      }
+    });
+  });
+
+  describe('custom backoff', () => {
+    it('clamps what it returns to 0..maxRetryAfterMs: NaN and negatives wait 0, Infinity waits maxRetryAfterMs', async () => {
+      const clock = new VirtualClock();
+      const returned = [Number.NaN, -50, Infinity, 1e12, 25];
+      const previous: number[] = [];
+      const custom = {
+        delayMs: (retry: number, previousDelayMs: number): number => {
+          previous.push(previousDelayMs);
+          return returned[retry - 1] as number;
+        },
+      };
+      const retry = new Retry({ maxAttempts: 6, backoff: custom, maxRetryAfterMs: 1_000, clock });
+      const events = record(retry, 'retry');
+      const { fn, calls } = flaky(clock, 5, 'ok');
+      const result = retry.execute(fn);
+      await clock.runAllAsync();
+      await expect(result).resolves.toBe('ok');
+      expect(events.map((e) => e.delayMs)).toEqual([0, 0, 1_000, 1_000, 25]);
+      expect(previous).toEqual([0, 0, 0, 1_000, 1_000]);
+      expect(calls.map((c) => c.at)).toEqual([0, 0, 0, 1_000, 2_000, 2_025]);
+    });
+  });
+
   describe('retryAfterMs', () => {
     it('waits at least the retryAfterMs an error asks for', async () => {
       const clock = new VirtualClock();
@@ -283,6 +357,67 @@ describe('Retry', () => {
       expect(calls).toBe(1);
       expect(giveUp).toEqual([]);
       expect(clock.pendingTimers).toBe(0);
+    });
+
+    it('rejects at once with signal.reason when the attempt honours its signal, and starts no further attempt', async () => {
+      const clock = new VirtualClock();
+      const controller = new AbortController();
+      const reason = new Error('client went away');
+      const retry = new Retry({ maxAttempts: 5, backoff: backoff.constant({ delayMs: 0 }), clock });
+      let calls = 0;
+      let outcome: unknown = 'pending';
+      void retry
+        .execute(
+          ({ signal }) => {
+            calls++;
+            // Honours its signal the way fetch does: rejects with an AbortError of its own.
+            return new Promise<never>((_, reject) =>
+              signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')), { once: true }),
+            );
+          },
+          { signal: controller.signal },
+        )
+        .then(
+          () => (outcome = 'resolved'),
+          (e: unknown) => (outcome = e),
+        );
+      await clock.advanceAsync(0);
+      expect(outcome).toBe('pending');
+      controller.abort(reason);
+      await clock.advanceAsync(0); // microtasks only: no time passes
+      expect(outcome).toBe(reason);
+      expect(clock.now()).toBe(0);
+      expect(calls).toBe(1);
+      expect(clock.pendingTimers).toBe(0);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    });
+
+    it('during an attempt that ignores its signal, waits for it to settle, then rejects with signal.reason', async () => {
+      const clock = new VirtualClock();
+      const controller = new AbortController();
+      const reason = new Error('client went away');
+      let fail: (error: unknown) => void = () => {};
+      let calls = 0;
+      let outcome: unknown = 'pending';
+      void new Retry({ maxAttempts: 5, clock })
+        .execute(
+          () => {
+            calls++;
+            return new Promise<never>((_, reject) => (fail = reject));
+          },
+          { signal: controller.signal },
+        )
+        .then(
+          () => (outcome = 'resolved'),
+          (e: unknown) => (outcome = e),
+        );
+      controller.abort(reason);
+      await clock.advanceAsync(0);
+      expect(outcome).toBe('pending'); // documented: Retry does not abandon a running attempt
+      fail(new Error('legacy client timed out'));
+      await clock.advanceAsync(0);
+      expect(outcome).toBe(reason);
+      expect(calls).toBe(1);
     });
 
     it('checks the signal between attempts when the delay is zero', async () => {

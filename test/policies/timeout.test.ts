@@ -229,8 +229,23 @@ describe('Timeout', () => {
     expect(error).toBeInstanceOf(InvalidOptionsError);
     expect((error as InvalidOptionsError).issues.map((i) => i.path)).toEqual(['ms', 'strategy']);
     expect(() => new Timeout({} as never)).toThrow(/ms: expected a number > 0, received undefined/);
-    expect(() => new Timeout(undefined as never)).toThrow(InvalidOptionsError);
+    expect(() => new Timeout(undefined as never)).toThrow(/options: expected an object, received undefined/);
     expect(() => new Timeout({ ms: Infinity })).toThrow(InvalidOptionsError);
     expect(new Timeout({ ms: 1 }).strategy).toBe('cooperative');
+  });
+
+  it('names a bad clock and a bad name, and names options (not ms) when they are null', () => {
+    const pathsOf = (create: () => unknown): string[] => {
+      try {
+        create();
+      } catch (e) {
+        expect(e).toBeInstanceOf(InvalidOptionsError);
+        return (e as InvalidOptionsError).issues.map((i) => i.path);
+      }
+      return [];
+    };
+    expect(pathsOf(() => new Timeout({ ms: 100, clock: {} as never, name: 42 as never }))).toEqual(['clock', 'name']);
+    expect(pathsOf(() => new Timeout(null as never))).toEqual(['options']);
+    expect(pathsOf(() => new Timeout({ ms: 100, clock: new VirtualClock(), name: 'pricing' }))).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { OptionsValidator } from '../../core/options.js';
 import type { Backoff } from './backoff.js';
-import { clampDelay } from './jitter.js';
+import { unitRandom } from './jitter.js';
 
 /** Options of {@link DecorrelatedBackoff}. */
 export interface DecorrelatedBackoffOptions {
@@ -21,7 +21,8 @@ export interface DecorrelatedBackoffOptions {
    */
   multiplier?: number;
   /**
-   * Source of randomness returning numbers in [0, 1); inject a fixed one in tests.
+   * Source of randomness returning numbers in [0, 1); inject a fixed one in tests. A value outside 0..1
+   * is clamped to it (NaN counts as 0), so delays stay in range whatever it returns.
    * @default Math.random
    */
   random?: () => number;
@@ -61,8 +62,9 @@ export class DecorrelatedBackoff implements Backoff {
 }
 
 /**
- * `min(maxMs, random_between(initialMs, previous * multiplier))`, clamped to `0..maxMs`; a previous delay
- * below `initialMs` (or NaN) counts as `initialMs` and one above `maxMs` as `maxMs`, so the result is finite.
+ * `min(maxMs, random_between(initialMs, previous * multiplier))`, always finite and in `initialMs..maxMs`:
+ * a previous delay below `initialMs` (or NaN) counts as `initialMs` and one above `maxMs` as `maxMs`; a
+ * random draw outside `0..1` is clamped to it (NaN counts as 0); an overflowing product gives `maxMs`.
  * @internal
  */
 export function decorrelatedDelay(
@@ -74,7 +76,9 @@ export function decorrelatedDelay(
 ): number {
   const previous = previousDelayMs > initialMs ? (previousDelayMs < maxMs ? previousDelayMs : maxMs) : initialMs;
   const high = previous * multiplier;
-  return clampDelay(initialMs + (high - initialMs) * random(), maxMs);
+  // NaN (Infinity * 0 when the product overflows and the draw is 0) falls to initialMs, Infinity to maxMs.
+  const ms = initialMs + (high - initialMs) * unitRandom(random);
+  return ms > initialMs ? (ms < maxMs ? ms : maxMs) : initialMs;
 }
 
 /** Adds an issue when both are valid numbers and `maxMs < initialMs`. @internal */

@@ -18,6 +18,15 @@ export function clampDelay(ms: number, maxMs: number): number {
 }
 
 /**
+ * One draw of `random` clamped to `0..1`, so a misbehaving source cannot push a delay out of its range;
+ * NaN counts as 0. @internal
+ */
+export function unitRandom(random: () => number): number {
+  const r = random();
+  return r > 0 ? (r < 1 ? r : 1) : 0;
+}
+
+/**
  * Applies `'none'`, `'full'` or `'equal'` jitter to `cappedMs` (already <= `maxMs`), clamped to `0..maxMs`.
  * @internal
  */
@@ -26,8 +35,8 @@ export function applyJitter(cappedMs: number, jitter: 'none' | 'full' | 'equal',
     case 'none':
       return clampDelay(cappedMs, maxMs);
     case 'full':
-      return clampDelay(cappedMs * random(), maxMs);
+      return clampDelay(cappedMs * unitRandom(random), maxMs);
     case 'equal':
-      return clampDelay(cappedMs / 2 + (cappedMs / 2) * random(), maxMs);
+      return clampDelay(cappedMs / 2 + (cappedMs / 2) * unitRandom(random), maxMs);
   }
 }

@@ -26,7 +26,8 @@ export interface LinearBackoffOptions {
    */
   jitter?: Jitter;
   /**
-   * Source of randomness returning numbers in [0, 1); inject a fixed one in tests.
+   * Source of randomness returning numbers in [0, 1); inject a fixed one in tests. A value outside 0..1
+   * is clamped to it (NaN counts as 0), so delays stay in range whatever it returns.
    * @default Math.random
    */
   random?: () => number;
