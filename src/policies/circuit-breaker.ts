@@ -682,15 +682,14 @@ export class CircuitBreaker implements Policy {
   }
 
   private restore(state: CircuitBreakerState): void {
-    const code = STATE_CODES[state.state];
-    if (state.version !== 1 || code === undefined) {
-      throw new TypeError(`CircuitBreaker "${this.name}": initialState is not a state exported by toJSON()`);
-    }
-    this.st = code;
+    this.st = STATE_CODES[state.state];
     this.since = state.since;
     this.openUntil = state.openUntil;
     this.window.restore(state.window);
-    Object.assign(this.totals, state.totals);
+    for (const key of Object.keys(this.totals) as (keyof CircuitBreakerTotals)[]) {
+      const value = state.totals?.[key];
+      if (typeof value === 'number' && Number.isFinite(value) && value >= 0) this.totals[key] = value;
+    }
   }
 }
 
@@ -700,22 +699,22 @@ function validate(options: CircuitBreakerOptions): void {
     v.fail('options', 'an object', options);
     v.throwIfInvalid();
   }
-  if (options.name !== undefined && typeof options.name !== 'string') v.fail('name', 'a string', options.name);
+  v.string('name', options.name);
   const window = options.window as Partial<Record<string, unknown>> | undefined;
   if (v.object('window', window) && window !== undefined) {
     v.oneOf('window.type', window.type, WINDOW_TYPES);
-    if (window.type === undefined) v.fail('window.type', 'one of "time", "count", "consecutive"', undefined);
+    v.required('window.type', window.type, 'one of "time", "count", "consecutive"');
     if (window.type === 'time') {
-      if (window.ms === undefined) v.fail('window.ms', 'a number > 0', undefined);
+      v.required('window.ms', window.ms, 'a number > 0');
       v.duration('window.ms', window.ms, true);
       v.integer('window.buckets', window.buckets, 1);
     }
     if (window.type === 'count') {
-      if (window.size === undefined) v.fail('window.size', 'an integer >= 1', undefined);
+      v.required('window.size', window.size, 'an integer >= 1');
       v.integer('window.size', window.size, 1);
     }
     if (window.type === 'consecutive') {
-      if (window.failures === undefined) v.fail('window.failures', 'an integer >= 1', undefined);
+      v.required('window.failures', window.failures, 'an integer >= 1');
       v.integer('window.failures', window.failures, 1);
     }
   }
@@ -731,11 +730,26 @@ function validate(options: CircuitBreakerOptions): void {
     v.duration('halfOpen.maxWaitMs', options.halfOpen.maxWaitMs, true);
   }
   v.func('isFailure', options.isFailure);
-  if (options.rejectionStackTraces !== undefined && typeof options.rejectionStackTraces !== 'boolean') {
-    v.fail('rejectionStackTraces', 'a boolean', options.rejectionStackTraces);
-  }
-  if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
-    v.fail('clock', 'a Clock with now() and schedule()', options.clock);
+  v.boolean('rejectionStackTraces', options.rejectionStackTraces);
+  v.clock('clock', options.clock);
+  const state = options.initialState as Partial<Record<keyof CircuitBreakerState, unknown>> | undefined;
+  if (v.object('initialState', state) && state !== undefined) {
+    if (state.version !== 1) v.fail('initialState.version', '1 (a state exported by toJSON())', state.version);
+    v.required('initialState.state', state.state, 'a circuit state');
+    v.oneOf('initialState.state', state.state, STATE_NAMES);
+    v.required('initialState.since', state.since, 'a number');
+    v.number('initialState.since', state.since, {});
+    v.required('initialState.openUntil', state.openUntil, 'a number');
+    v.number('initialState.openUntil', state.openUntil, {});
+    const window = state.window as Partial<RollingWindowState> | undefined;
+    if (v.object('initialState.window', window) && window !== undefined) {
+      v.oneOf('initialState.window.kind', window.kind, WINDOW_TYPES);
+      if (!Array.isArray(window.data)) v.fail('initialState.window.data', 'an array of numbers', window.data);
+      v.number('initialState.window.mark', window.mark, {});
+    } else if (window === undefined) {
+      v.fail('initialState.window', 'an object', undefined);
+    }
+    v.object('initialState.totals', state.totals);
   }
   v.throwIfInvalid();
 }

@@ -511,6 +511,22 @@ describe('CircuitBreaker: options', () => {
     expect((error as Error).message).toContain('failureRateThreshold: expected a number in 0..1, received 1.5');
   });
 
+  it('validates initialState field by field', () => {
+    let error: unknown;
+    try {
+      new CircuitBreaker({ initialState: { version: 2, state: 'constructor', since: 'x' } as never });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as InvalidOptionsError).issues.map((i) => i.path)).toEqual([
+      'initialState.version',
+      'initialState.state',
+      'initialState.since',
+      'initialState.openUntil',
+      'initialState.window',
+    ]);
+  });
+
   it('names a missing window size', () => {
     expect(() => new CircuitBreaker({ window: { type: 'count' } as never })).toThrow(/window\.size: expected an integer >= 1, received undefined/);
   });

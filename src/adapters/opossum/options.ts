@@ -211,8 +211,8 @@ function validate(options: CircuitBreakerOptions<never>): void {
   v.integer('maxLatencySamplesPerBucket', options.maxLatencySamplesPerBucket, 1);
   v.func('errorFilter', options.errorFilter);
   v.func('cacheGetKey', options.cacheGetKey);
-  if (options.name !== undefined && typeof options.name !== 'string') v.fail('name', 'a string', options.name);
-  if (options.group !== undefined && typeof options.group !== 'string') v.fail('group', 'a string', options.group);
+  v.string('name', options.name);
+  v.string('group', options.group);
   if (options.coalesceResetOn !== undefined && !Array.isArray(options.coalesceResetOn)) {
     v.fail('coalesceResetOn', 'an array of "error", "success", "timeout"', options.coalesceResetOn);
   }
@@ -220,9 +220,7 @@ function validate(options: CircuitBreakerOptions<never>): void {
   if (controller !== undefined && (typeof controller?.on !== 'function' || typeof controller.removeListener !== 'function')) {
     v.fail('rotateBucketController', 'an EventEmitter', controller);
   }
-  if (options.clock !== undefined && (typeof options.clock?.now !== 'function' || typeof options.clock.schedule !== 'function')) {
-    v.fail('clock', 'a Clock with now() and schedule()', options.clock);
-  }
+  v.clock('clock', options.clock);
   v.object('state', options.state);
   if (options.status !== undefined && !(options.status instanceof Status)) v.object('status', options.status);
   v.throwIfInvalid();
