@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sleep } from '../../src/core/abort.js';
 import { BulkheadFullError, ConcurrencyLimitError, isConcurrencyLimitError, TimeoutError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
@@ -8,14 +8,9 @@ import { AimdLimit } from '../../src/policies/concurrency-limit/aimd-limit.js';
 import { Gradient2Limit } from '../../src/policies/concurrency-limit/gradient2-limit.js';
 import { VegasLimit } from '../../src/policies/concurrency-limit/vegas-limit.js';
 import { SignalCell } from '../../src/policies/lazy-context.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 /** Feeds `[rttMs, inflight, didDrop]` samples and returns the limit after each. */
 function run(

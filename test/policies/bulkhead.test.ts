@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sleep } from '../../src/core/abort.js';
 import { BulkheadFullError, isBulkheadFullError, TimeoutError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
@@ -9,14 +9,9 @@ import { Bulkhead, type BulkheadEvents } from '../../src/policies/bulkhead.js';
 import { SignalCell } from '../../src/policies/lazy-context.js';
 import { pipeline } from '../../src/policies/pipeline.js';
 import { Timeout } from '../../src/policies/timeout.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 /** A function that runs until `release()` is called. */
 function gate<T = string>(value = 'done' as T): { fn: () => Promise<T>; release: () => void; started: () => boolean } {

@@ -1,16 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CircuitBreakerWithRetry } from '../../src/policies/circuit-breaker-with-retry.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { isBrokenCircuitError, isTimeoutError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 const codeError = (code: string | number): Error => Object.assign(new Error(`code ${code}`), { code });
 

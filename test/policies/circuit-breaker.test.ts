@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, type CircuitState } from '../../src/policies/circuit-breaker.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { BrokenCircuitError, isBrokenCircuitError } from '../../src/core/errors.js';
@@ -7,14 +7,9 @@ import { isTimeoutError } from '../../src/core/errors.js';
 import { Timeout } from '../../src/policies/timeout.js';
 import { pipeline } from '../../src/policies/pipeline.js';
 import type { PolicyContext } from '../../src/policies/policy.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 const boom = new Error('boom');
 const ok = (): Promise<string> => Promise.resolve('ok');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { TimeoutError } from '../../src/core/errors.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
@@ -6,15 +6,9 @@ import { Fallback, type FallbackContext } from '../../src/policies/fallback.js';
 import { pipeline } from '../../src/policies/pipeline.js';
 import { Timeout } from '../../src/policies/timeout.js';
 import { FallbackError, isFallbackError } from '../../src/core/errors.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-beforeAll(() => void process.on('unhandledRejection', onUnhandled));
-afterAll(async () => {
-  await new Promise((resolve) => setImmediate(resolve));
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 describe('Fallback', () => {
   it('replaces a failed call with the fallback value, giving it the error and the context', async () => {

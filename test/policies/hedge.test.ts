@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { getEventListeners } from 'node:events';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { Hedge, type HedgeEvents } from '../../src/policies/hedge.js';
 import type { PolicyContext } from '../../src/policies/policy.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-beforeAll(() => void process.on('unhandledRejection', onUnhandled));
-afterAll(async () => {
-  await new Promise((resolve) => setImmediate(resolve));
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 interface Attempt<T> {
   attempt: number;

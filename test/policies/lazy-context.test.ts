@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getEventListeners } from 'node:events';
 import type { PolicyContext } from '../../src/policies/policy.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
@@ -11,14 +11,9 @@ import type { LazyContext} from '../../src/policies/lazy-context.js';
 import { SignalCell, isContextAborted, peekSignal } from '../../src/policies/lazy-context.js';
 import { withAttempt } from '../../src/policies/context.js';
 import { ConstantBackoff } from '../../src/policies/backoff/constant-backoff.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 describe('SignalCell / LazyContext', () => {
   it('creates no signal until read, remembers an early abort, and follows its parent', () => {

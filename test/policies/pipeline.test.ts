@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { getEventListeners } from 'node:events';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { isTimeoutError } from '../../src/core/errors.js';
@@ -8,15 +8,9 @@ import { Timeout } from '../../src/policies/timeout.js';
 import { Fallback } from '../../src/policies/fallback.js';
 import { Hedge } from '../../src/policies/hedge.js';
 import { contextOf } from '../../src/policies/context.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-beforeAll(() => void process.on('unhandledRejection', onUnhandled));
-afterAll(async () => {
-  await new Promise((resolve) => setImmediate(resolve));
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 /** A policy that logs entry and exit and passes the context on with attempt + 1. */
 class Recorder implements Policy {

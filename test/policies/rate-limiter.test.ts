@@ -1,19 +1,14 @@
 import { getEventListeners } from 'node:events';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ScheduleOptions } from '../../src/core/clock.js';
 import { isRateLimitedError, type RateLimitedError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { SignalCell } from '../../src/policies/lazy-context.js';
 import { RateLimiter } from '../../src/policies/rate-limiter.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 async function refusal(promise: Promise<unknown>): Promise<RateLimitedError> {
   const error = await promise.catch((e: unknown) => e);

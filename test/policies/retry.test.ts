@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { afterAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { RateLimitedError, BrokenCircuitError, isRetryBudgetExhaustedError, RetryBudgetExhaustedError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
@@ -8,11 +8,9 @@ import { pipeline } from '../../src/policies/pipeline.js';
 import type { ExecuteOptions, PolicyContext } from '../../src/policies/policy.js';
 import { Retry, type RetryEvents } from '../../src/policies/retry.js';
 import { RetryBudget } from '../../src/policies/retry-budget.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterAll(() => void process.off('unhandledRejection', onUnhandled));
+failOnUnhandledRejections();
 
 /** A function failing `failures` times with `error(n)`, then returning `value`; records when each call ran. */
 function flaky<T>(clock: VirtualClock, failures: number, value: T, error = (n: number): unknown => new Error(`fail ${n}`)) {
@@ -564,12 +562,5 @@ describe('Retry', () => {
       }
       expect(() => new Retry(null as never)).toThrow(InvalidOptionsError);
     });
-  });
-});
-
-describe('unhandled rejections', () => {
-  it('none happened in this file', async () => {
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(unhandled).toEqual([]);
   });
 });

@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { TimeoutError, isTimeoutError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { Timeout } from '../../src/policies/timeout.js';
 import type { PolicyContext } from '../../src/policies/policy.js';
+import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-beforeAll(() => void process.on('unhandledRejection', onUnhandled));
-afterAll(async () => {
-  await new Promise((resolve) => setImmediate(resolve));
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 /** A function that settles only when its signal aborts, rejecting with the signal's reason. */
 function untilAborted({ signal }: PolicyContext): Promise<never> {

@@ -1,6 +1,6 @@
 // Timing-precise and facade-specific behaviour of antifragile/opossum, on a VirtualClock.
 import { EventEmitter } from 'node:events';
-import { afterAll, afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import type { Clock } from '../../../src/core/clock.js';
 import { VirtualClock } from '../../../src/core/virtual-clock.js';
 import { InvalidOptionsError } from '../../../src/core/options.js';
@@ -13,14 +13,9 @@ import CircuitBreaker, {
   Status,
   type CacheTransport,
 } from '../../../src/adapters/opossum/index.js';
+import { failOnUnhandledRejections } from '../../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 const boom = new Error('boom');
 const never = (): Promise<never> => new Promise<never>(() => {});

@@ -3,16 +3,11 @@
 // events rather than sleeping; exact timing is tested on the facade with a VirtualClock (circuit-breaker.test.ts).
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import AntifragileBreaker from '../../../src/adapters/opossum/index.js';
+import { failOnUnhandledRejections } from '../../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 // opossum ships no types; it is typed as our class, which is itself a check that the shapes agree.
 const Opossum = createRequire(import.meta.url)('opossum') as typeof AntifragileBreaker;

@@ -1,15 +1,10 @@
 import { createRequire } from 'node:module';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/core/virtual-clock.js';
 import { Status } from '../../../src/adapters/opossum/index.js';
+import { failOnUnhandledRejections } from '../../support/no-unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 const OpossumStatus = createRequire(import.meta.url)('opossum/lib/status.js') as typeof Status;
 
