@@ -5,6 +5,7 @@ import { InvalidOptionsError } from '../../src/core/options.js';
 import { Hedge, type HedgeEvents } from '../../src/policies/hedge.js';
 import type { PolicyContext } from '../../src/policies/policy.js';
 import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
+import { track } from '../support/promises.js';
 
 failOnUnhandledRejections();
 
@@ -26,14 +27,6 @@ function attempts<T>(clock: VirtualClock): { fn: (ctx: PolicyContext) => Promise
   return { fn, started };
 }
 
-function track<T>(promise: Promise<T>): { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } {
-  const t: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } = { state: 'pending' };
-  promise.then(
-    (value) => Object.assign(t, { state: 'resolved', value }),
-    (error: unknown) => Object.assign(t, { state: 'rejected', error }),
-  );
-  return t;
-}
 
 /** A successful call that takes `ms` on the clock (no hedge fires when `ms` is below the delay). */
 async function succeedAfter(hedge: Hedge, clock: VirtualClock, ms: number): Promise<void> {

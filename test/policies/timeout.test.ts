@@ -6,6 +6,7 @@ import { InvalidOptionsError } from '../../src/core/options.js';
 import { Timeout } from '../../src/policies/timeout.js';
 import type { PolicyContext } from '../../src/policies/policy.js';
 import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
+import { track } from '../support/promises.js';
 
 failOnUnhandledRejections();
 
@@ -30,15 +31,6 @@ function manual<T>(): { fn: (ctx: PolicyContext) => Promise<T>; resolve: (v: T) 
   return handle;
 }
 
-/** Tracks how a promise settled, without ever leaving it unhandled. */
-function track<T>(promise: Promise<T>): { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } {
-  const t: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } = { state: 'pending' };
-  promise.then(
-    (value) => Object.assign(t, { state: 'resolved', value }),
-    (error: unknown) => Object.assign(t, { state: 'rejected', error }),
-  );
-  return t;
-}
 
 describe('Timeout', () => {
   for (const strategy of ['cooperative', 'aggressive'] as const) {

@@ -36,7 +36,11 @@ export function applyJitter(cappedMs: number, jitter: 'none' | 'full' | 'equal',
       return clampDelay(cappedMs, maxMs);
     case 'full':
       return clampDelay(cappedMs * unitRandom(random), maxMs);
-    case 'equal':
-      return clampDelay(cappedMs / 2 + (cappedMs / 2) * unitRandom(random), maxMs);
+    case 'equal': {
+      // Clamped to half..capped: rounding (subnormal delays, say) must not step outside the range.
+      const half = cappedMs / 2;
+      const delay = half + half * unitRandom(random);
+      return clampDelay(delay < half ? half : delay > cappedMs ? cappedMs : delay, maxMs);
+    }
   }
 }

@@ -14,17 +14,12 @@ import CircuitBreaker, {
   type CacheTransport,
 } from '../../../src/adapters/opossum/index.js';
 import { failOnUnhandledRejections } from '../../support/no-unhandled-rejections.js';
+import { errorOf } from '../../support/promises.js';
 
 failOnUnhandledRejections();
 
 const boom = new Error('boom');
 const never = (): Promise<never> => new Promise<never>(() => {});
-const errorOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(
-  () => {
-    throw new Error('expected a rejection');
-  },
-  (error: unknown) => error,
-);
 /** Lets queued promise continuations run. */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

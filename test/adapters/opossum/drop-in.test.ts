@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import AntifragileBreaker from '../../../src/adapters/opossum/index.js';
 import { failOnUnhandledRejections } from '../../support/no-unhandled-rejections.js';
+import { errorOf } from '../../support/promises.js';
 
 failOnUnhandledRejections();
 
@@ -37,12 +38,6 @@ const PERCENTILE_KEYS = ['0', '1', '0.25', '0.5', '0.75', '0.9', '0.95', '0.99',
 
 const boom = new Error('boom');
 const never = (): Promise<never> => new Promise<never>(() => {});
-const errorOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(
-  () => {
-    throw new Error('expected a rejection');
-  },
-  (error: unknown) => error,
-);
 
 describe.each(implementations)('%s', (_label, Impl) => {
   const created: AntifragileBreaker[] = [];
