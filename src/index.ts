@@ -119,3 +119,102 @@ export type { Gradient2Options } from './policies/concurrency-limit/gradient2-li
 export type { VegasOptions } from './policies/concurrency-limit/vegas-limit.js';
 export type { ClientThrottleOptions, ClientThrottleEvents } from './policies/client-throttle.js';
 export { ClientThrottle } from './policies/client-throttle.js';
+
+// health
+export type {
+  HealthTrend,
+  HealthCheckContext,
+  HealthCheckDetails,
+  HealthCheckFunction,
+  HealthCheckOptions,
+  HealthCheckOutcome,
+  HealthCheckResult,
+  HealthStatus,
+  ObservedStatus,
+  ComponentHealth,
+  ComponentStatusChange,
+  HealthMonitorConfig,
+  HealthMonitorEvent,
+  HealthMonitorEventType,
+  HealthMonitorEvents,
+  HealthStatusChange,
+  SystemHealth,
+  HealthReport,
+  HealthReportCheck,
+  HealthReportInfo,
+  HealthReportStatus,
+  HealthReportView,
+  HealthThreshold,
+  HealthThresholdMetric,
+  ThresholdSeverity,
+  EventLoopDelayCheck,
+  EventLoopDelayCheckOptions,
+  HeapUsageCheckOptions,
+  HttpCheckOptions,
+  RedisPingClient,
+  SqlQueryClient,
+  SqlSelectOneCheckOptions,
+  TcpCheckOptions,
+} from './health/index.js';
+export {
+  HealthMonitor,
+  HEALTH_JSON_CONTENT_TYPE,
+  healthReportHttpStatus,
+  reportStatusOf,
+  eventLoopDelayCheck,
+  heapUsageCheck,
+  httpCheck,
+  redisPingCheck,
+  sqlSelectOneCheck,
+  tcpCheck,
+} from './health/index.js';
+
+// insight
+export type {
+  Anomaly,
+  AnomalyDetectorEvents,
+  AnomalyDetectorOptions,
+  AnomalySeverity,
+  AnomalyThresholds,
+  Change,
+  ChangeDetectionOptions,
+  ChangeDirection,
+  MetricBaseline,
+  ObserveResult,
+  FailurePredictorEvents,
+  FailurePredictorOptions,
+  Prediction,
+  PreventiveActionRequest,
+  PreventiveActionSink,
+  ResourceLimit,
+} from './insight/index.js';
+export { AnomalyDetector, FailurePredictor } from './insight/index.js';
+
+// store
+export type {
+  AuditInput,
+  AuditRecord,
+  BreakerTransitionInput,
+  BreakerTransitionRecord,
+  ChaosEventInput,
+  ChaosEventRecord,
+  ChaosExperimentRecord,
+  ComponentSummaryRecord,
+  DegradationHistoryRecord,
+  DegradationStateRecord,
+  FeatureFlagRecord,
+  HealthCheckInput,
+  HealthCheckRecord,
+  HealthSnapshotInput,
+  HealthSnapshotRecord,
+  QueryFilter,
+  RecoveryEventInput,
+  RecoveryEventRecord,
+  Store,
+  StoreEvents,
+  StoredRow,
+  MemoryStoreOptions,
+  StoreErrorCode,
+  StoreOptions,
+} from './store/index.js';
+export { MemoryStore, StoreError, isStoreError } from './store/index.js';
