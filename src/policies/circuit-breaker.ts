@@ -681,6 +681,30 @@ export class CircuitBreaker implements Policy {
     }
   }
 
+  /**
+   * Takes over a state exported by {@link toJSON} (after a restart, say), as `initialState` does at
+   * construction. Emits `stateChange` (reason `restored`) when the state differs.
+   * @throws InvalidOptionsError naming each bad field of `state`.
+   */
+  restoreState(state: CircuitBreakerState): void {
+    const v = new OptionsValidator(`CircuitBreaker "${this.name}" restoreState`);
+    validateState(v, state, 'state');
+    v.throwIfInvalid();
+    const from = this.st;
+    this.restore(state);
+    this.generation++;
+    this.fastSuccess = this.fastFailure = undefined;
+    if (from !== this.st && this.events.wants('stateChange')) {
+      this.events.emit('stateChange', {
+        name: this.name,
+        from: STATE_NAMES[from] as CircuitState,
+        to: STATE_NAMES[this.st] as CircuitState,
+        reason: 'restored',
+        at: this.clock.now(),
+      });
+    }
+  }
+
   private restore(state: CircuitBreakerState): void {
     this.st = STATE_CODES[state.state];
     this.since = state.since;
@@ -732,24 +756,27 @@ function validate(options: CircuitBreakerOptions): void {
   v.func('isFailure', options.isFailure);
   v.boolean('rejectionStackTraces', options.rejectionStackTraces);
   v.clock('clock', options.clock);
-  const state = options.initialState as Partial<Record<keyof CircuitBreakerState, unknown>> | undefined;
-  if (v.object('initialState', state) && state !== undefined) {
-    if (state.version !== 1) v.fail('initialState.version', '1 (a state exported by toJSON())', state.version);
-    v.required('initialState.state', state.state, 'a circuit state');
-    v.oneOf('initialState.state', state.state, STATE_NAMES);
-    v.required('initialState.since', state.since, 'a number');
-    v.number('initialState.since', state.since, {});
-    v.required('initialState.openUntil', state.openUntil, 'a number');
-    v.number('initialState.openUntil', state.openUntil, {});
-    const window = state.window as Partial<RollingWindowState> | undefined;
-    if (v.object('initialState.window', window) && window !== undefined) {
-      v.oneOf('initialState.window.kind', window.kind, WINDOW_TYPES);
-      if (!Array.isArray(window.data)) v.fail('initialState.window.data', 'an array of numbers', window.data);
-      v.number('initialState.window.mark', window.mark, {});
-    } else if (window === undefined) {
-      v.fail('initialState.window', 'an object', undefined);
-    }
-    v.object('initialState.totals', state.totals);
-  }
+  if (options.initialState !== undefined) validateState(v, options.initialState, 'initialState');
   v.throwIfInvalid();
+}
+
+function validateState(v: OptionsValidator, value: unknown, path: string): void {
+  const state = value as Partial<Record<keyof CircuitBreakerState, unknown>> | undefined;
+  if (!v.object(path, state) || state === undefined) return;
+  if (state.version !== 1) v.fail(`${path}.version`, '1 (a state exported by toJSON())', state.version);
+  v.required(`${path}.state`, state.state, 'a circuit state');
+  v.oneOf(`${path}.state`, state.state, STATE_NAMES);
+  v.required(`${path}.since`, state.since, 'a number');
+  v.number(`${path}.since`, state.since, {});
+  v.required(`${path}.openUntil`, state.openUntil, 'a number');
+  v.number(`${path}.openUntil`, state.openUntil, {});
+  const window = state.window as Partial<RollingWindowState> | undefined;
+  if (v.object(`${path}.window`, window) && window !== undefined) {
+    v.oneOf(`${path}.window.kind`, window.kind, WINDOW_TYPES);
+    if (!Array.isArray(window.data)) v.fail(`${path}.window.data`, 'an array of numbers', window.data);
+    v.number(`${path}.window.mark`, window.mark, {});
+  } else if (window === undefined) {
+    v.fail(`${path}.window`, 'an object', undefined);
+  }
+  v.object(`${path}.totals`, state.totals);
 }

@@ -362,6 +362,12 @@ describe('CircuitBreaker: events, metrics, health and state export', () => {
     expect(after.metrics()).toMatchObject({ calls: 2, failures: 1 });
     await outcomes(after, 'f');
     expect(after.state).toBe('open');
+    const late = new CircuitBreaker(options);
+    const seen = transitions(late);
+    late.restoreState(after.toJSON());
+    expect(late.state).toBe('open');
+    expect(seen).toEqual(['closed->open:restored']);
+    expect(() => late.restoreState({ version: 1 } as never)).toThrow(/state\.state/);
     const reopened = new CircuitBreaker({ ...options, initialState: after.toJSON() });
     expect(reopened.state).toBe('open');
     clock.advance(2_000);
