@@ -18,7 +18,11 @@ export type ResilienceErrorCode =
   | 'INJECTED_FAULT'
   | 'CONCURRENCY_LIMITED'
   | 'THROTTLED'
-  | 'FALLBACK_FAILED';
+  | 'FALLBACK_FAILED'
+  | 'RECOVERY_FAILED'
+  | 'RECOVERY_REFUSED'
+  | 'CHECKPOINT_NOT_FOUND'
+  | 'WEBHOOK_FAILED';
 
 /** Options shared by every resilience error. */
 export interface ResilienceErrorOptions {
