@@ -375,3 +375,13 @@ export {
   gracefulRestartRequester,
   GRACEFUL_SHUTDOWN_MESSAGE_TYPE,
 } from './healing/index.js';
+
+// system
+export type {
+  ResilienceConfig,
+  PersistenceConfig,
+  InsightConfig,
+  CreateResilienceOptions,
+  Resilience,
+} from './system.js';
+export { createResilience } from './system.js';
