@@ -188,8 +188,10 @@ function toCoreOptions(name: string, config: ManagedBreakerConfig, clock: Clock 
   const v = new OptionsValidator(`CircuitBreakerManager breaker "${name}"`);
   validateSeedConfig(v, '', config);
   v.throwIfInvalid();
-  const { failureThreshold = 5, successThreshold = 2, timeout = 60_000, monitorWindow = 60_000, halfOpenRequests = 3, ...core } =
+  // A `name` inside the config (the seed's entries carry one) never overrides the name asked for.
+  const { failureThreshold = 5, successThreshold = 2, timeout = 60_000, monitorWindow = 60_000, halfOpenRequests = 3, ...rest } =
     config;
+  const { name: _configName, ...core } = rest as typeof rest & { name?: unknown };
   const options: CircuitBreakerOptions = {
     name,
     window: { type: 'time', ms: monitorWindow, buckets: 10 },

@@ -105,6 +105,13 @@ describe('CircuitBreakerManager (seed API)', () => {
     expect(() => new CircuitBreakerManager({ defaults: { failureThreshold: 3 }, clock: new VirtualClock() })).not.toThrow();
   });
 
+  it('regression: a name inside the config never overrides the name asked for', () => {
+    const manager = new CircuitBreakerManager();
+    const breaker = manager.getOrCreate('payments', { name: 'other' } as never);
+    expect(breaker.name).toBe('payments');
+    expect(manager.get('payments')).toBe(breaker);
+  });
+
   it('lets core options override the seed mapping', async () => {
     const clock = new VirtualClock();
     const manager = new CircuitBreakerManager({ clock });
