@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { systemClock, type Clock, type TimerHandle } from './core/clock.js';
 import { InvalidOptionsError, OptionsValidator, type OptionIssue } from './core/options.js';
 import { reportCallbackError } from './core/report-callback-error.js';
@@ -8,7 +9,8 @@ import { AnomalyDetector, type AnomalyDetectorOptions } from './insight/anomaly-
 import { FailurePredictor, type FailurePredictorOptions } from './insight/failure-predictor.js';
 import { CircuitBreakerManager, type ManagedBreakerConfig } from './policies/circuit-breaker-manager.js';
 import { MemoryStore } from './store/memory-store.js';
-import type { Store } from './store/store.js';
+import type { DegradationStateRecord, FeatureFlagRecord, Store } from './store/store.js';
+import type { CircuitBreakerState } from './policies/circuit-breaker.js';
 
 /** The seed's `persistence` section, plus a ready store. */
 export interface PersistenceConfig {
@@ -33,7 +35,10 @@ export interface PersistenceConfig {
 export interface InsightConfig {
   anomaly?: AnomalyDetectorOptions;
   prediction?: FailurePredictorOptions;
-  /** How often heap use and event-loop delay are sampled into the detectors, ms. @default 10_000 */
+  /**
+   * How often heap use (`heap`) and event-loop delay (`eventLoop.delayMs`, mean over the interval) are
+   * sampled into the anomaly detector and the failure predictor, ms. @default 10_000
+   */
   sampleIntervalMs?: number;
 }
 
@@ -69,6 +74,7 @@ export interface Resilience {
   readonly degradation: GracefulDegradation;
   readonly anomalyDetector: AnomalyDetector;
   readonly failurePredictor: FailurePredictor;
+  /** The store in use (a new one after `stop()` then `start()` when this system opened it). */
   readonly store: Store;
   /** The chaos section, untouched. */
   readonly chaosConfig: Record<string, unknown> | undefined;
@@ -79,7 +85,11 @@ export interface Resilience {
    * starts the monitor, the degradation rules, the healer and the housekeeping timers.
    */
   start(): Promise<void>;
-  /** Stops everything, flushes the store (and closes it when this system opened it). Leaves no timer. */
+  /**
+   * Stops everything and closes the store when this system opened it (a store passed in
+   * `persistence.store` is flushed, not closed: its owner closes it). Leaves no timer or handle; `start()`
+   * may be called again (an owned store is opened again).
+   */
   stop(): Promise<void>;
 }
 
@@ -145,17 +155,16 @@ export function createResilience(config: ResilienceConfig = {}, options: CreateR
   const degradation = collect(issues, 'degradation', () => new GracefulDegradation(withClock(config.degradation)));
   const anomalyDetector = collect(issues, 'insight.anomaly', () => new AnomalyDetector(withClock(config.insight?.anomaly)));
   const failurePredictor = collect(issues, 'insight.prediction', () => new FailurePredictor(withClock(config.insight?.prediction)));
-  let ownsStore = false;
-  const store = collect(issues, 'persistence', (): Store => {
-    if (persistence.store !== undefined) return persistence.store;
-    if (issues.length > 0) return new MemoryStore({ clock }); // invalid config: throw below, open nothing
-    if (persistence.databasePath !== undefined && options.openStore !== undefined) {
-      ownsStore = true;
-      return options.openStore({ ...persistence, databasePath: persistence.databasePath, clock });
-    }
-    ownsStore = true;
-    return new MemoryStore({ clock });
-  });
+  if (issues.length > 0) throw new InvalidOptionsError('ResilienceConfig', issues);
+  const { databasePath } = persistence;
+  const openStore = options.openStore;
+  const storeFactory: (() => Store) | undefined =
+    persistence.store !== undefined
+      ? undefined
+      : databasePath !== undefined && openStore !== undefined
+        ? () => openStore({ ...persistence, databasePath, clock })
+        : () => new MemoryStore({ clock });
+  const store = collect(issues, 'persistence', (): Store => persistence.store ?? (storeFactory as () => Store)());
   if (issues.length > 0) throw new InvalidOptionsError('ResilienceConfig', issues);
 
   return new WiredResilience(
@@ -170,7 +179,7 @@ export function createResilience(config: ResilienceConfig = {}, options: CreateR
     },
     {
       clock,
-      ownsStore,
+      storeFactory,
       snapshotIntervalMs: persistence.snapshotIntervalMs ?? 60_000,
       sampleIntervalMs: config.insight === undefined ? undefined : (config.insight.sampleIntervalMs ?? 10_000),
       chaosConfig: config.chaos,
@@ -203,7 +212,8 @@ interface Parts {
 
 interface Settings {
   clock: Clock;
-  ownsStore: boolean;
+  /** Opens the store again after `stop()` closed it; undefined when the caller owns the store. */
+  storeFactory: (() => Store) | undefined;
   snapshotIntervalMs: number;
   sampleIntervalMs: number | undefined;
   chaosConfig: Record<string, unknown> | undefined;
@@ -216,9 +226,13 @@ class WiredResilience implements Resilience {
   readonly degradation: GracefulDegradation;
   readonly anomalyDetector: AnomalyDetector;
   readonly failurePredictor: FailurePredictor;
-  readonly store: Store;
+  private currentStore: Store;
+  private storeClosed = false;
+  /** While restoring saved state, changes it causes are not recorded again. */
+  private restoring = false;
   readonly chaosConfig: Record<string, unknown> | undefined;
   private isRunning = false;
+  private eventLoopDelay: IntervalHistogram | undefined;
   private readonly unsubscribes: Array<() => void> = [];
   private snapshotTimer: TimerHandle | undefined;
   private sampleTimer: TimerHandle | undefined;
@@ -233,7 +247,7 @@ class WiredResilience implements Resilience {
     this.degradation = parts.degradation;
     this.anomalyDetector = parts.anomalyDetector;
     this.failurePredictor = parts.failurePredictor;
-    this.store = parts.store;
+    this.currentStore = parts.store;
     this.chaosConfig = settings.chaosConfig;
     this.wire();
   }
@@ -242,15 +256,33 @@ class WiredResilience implements Resilience {
     return this.isRunning;
   }
 
+  get store(): Store {
+    return this.currentStore;
+  }
+
   async start(): Promise<void> {
     if (this.isRunning) return;
-    this.isRunning = true;
-    await this.restore();
+    if (this.storeClosed && this.settings.storeFactory !== undefined) {
+      this.currentStore = this.settings.storeFactory();
+      this.storeClosed = false;
+    }
+    // The healer first, so a breaker restored open is handed to it; then the rest.
+    this.selfHealer.start();
+    try {
+      await this.restore();
+    } catch (error) {
+      this.selfHealer.stop();
+      throw error;
+    }
     this.healthMonitor.start();
     this.degradation.start();
-    this.selfHealer.start();
+    this.isRunning = true;
     this.scheduleSnapshot();
-    if (this.settings.sampleIntervalMs !== undefined) this.scheduleSample(this.settings.sampleIntervalMs);
+    if (this.settings.sampleIntervalMs !== undefined) {
+      this.eventLoopDelay = monitorEventLoopDelay({ resolution: 20 });
+      this.eventLoopDelay.enable();
+      this.scheduleSample(this.settings.sampleIntervalMs);
+    }
   }
 
   async stop(): Promise<void> {
@@ -259,37 +291,45 @@ class WiredResilience implements Resilience {
     this.snapshotTimer?.cancel();
     this.sampleTimer?.cancel();
     this.snapshotTimer = this.sampleTimer = undefined;
+    this.eventLoopDelay?.disable();
+    this.eventLoopDelay = undefined;
     this.selfHealer.stop();
     this.degradation.stop();
     this.healthMonitor.stop();
-    if (this.settings.ownsStore) await this.store.close();
-    else await this.store.flush();
+    if (this.settings.storeFactory !== undefined) {
+      await this.currentStore.close();
+      this.storeClosed = true;
+    } else {
+      await this.currentStore.flush();
+    }
   }
 
   /** Connects the parts to each other and to the store (once, at construction). */
   private wire(): void {
-    const { circuitBreakers, healthMonitor, selfHealer, degradation, failurePredictor, store } = this;
+    const { circuitBreakers, healthMonitor, selfHealer, degradation, failurePredictor } = this;
     selfHealer.setCircuitBreakers(circuitBreakers);
     selfHealer.setHealthMonitor(healthMonitor);
     degradation.setHealthMonitor(healthMonitor);
     failurePredictor.setActionSink(selfHealer);
-    const guard = (what: string, fn: () => void): void => {
+    // Records go to whatever store is current (a new one after a restart), and not while restoring.
+    const guard = (what: string, fn: (store: Store) => void): void => {
+      if (this.restoring) return;
       try {
-        fn();
+        fn(this.currentStore);
       } catch (error) {
         reportCallbackError(error, `createResilience: recording ${what}`);
       }
     };
     this.unsubscribes.push(
       circuitBreakers.on('stateChange', ({ name, from, to, reason, at }) =>
-        guard('a breaker transition', () => {
+        guard('a breaker transition', (store) => {
           store.recordBreakerTransition({ name, from, to, reason, at });
           const breaker = circuitBreakers.get(name);
           if (breaker !== undefined) store.saveBreakerState(name, breaker.toJSON());
         }),
       ),
       healthMonitor.on('checkCompleted', (result) =>
-        guard('a health check', () =>
+        guard('a health check', (store) =>
           store.recordHealthCheck({
             component: result.component,
             status: result.status,
@@ -299,27 +339,39 @@ class WiredResilience implements Resilience {
         ),
       ),
       selfHealer.onEvent((event) => {
-        if (event.type !== 'recovery-succeeded' && event.type !== 'recovery-failed' && event.type !== 'escalated') return;
-        guard('a recovery', () =>
+        if (event.type === 'escalated') {
+          // The failed recovery that led here is already a recovery row; the escalation is an audit entry.
+          guard('an escalation', (store) =>
+            store.recordAudit({
+              who: 'self-healer',
+              action: 'escalate',
+              target: event.component,
+              data: { failedRecoveries: event.failedRecoveries, category: event.category, severity: event.severity },
+            }),
+          );
+          return;
+        }
+        if (event.type !== 'recovery-succeeded' && event.type !== 'recovery-failed') return;
+        guard('a recovery', (store) =>
           store.recordRecoveryEvent({
             component: event.component,
             category: event.category ?? 'unknown',
             severity: event.severity ?? 'unknown',
             strategy: event.strategy ?? 'unknown',
-            outcome: event.type === 'recovery-succeeded' ? 'success' : event.type === 'escalated' ? 'escalated' : 'failure',
+            outcome: event.type === 'recovery-succeeded' ? 'success' : 'failure',
             durationMs: event.durationMs ?? 0,
             ...(event.error === undefined ? {} : { error: event.error instanceof Error ? event.error.message : String(event.error) }),
           }),
         );
       }),
       degradation.on('levelChange', () =>
-        guard('the degradation level', () => {
+        guard('the degradation level', (store) => {
           const { level, reason, trigger, since } = degradation.getCurrentState();
           store.saveDegradationState({ level, reason, trigger, since });
         }),
       ),
       degradation.on('flagChange', () =>
-        guard('feature flags', () =>
+        guard('feature flags', (store) =>
           store.saveFeatureFlags(degradation.getFeatures().map(({ name, enabled, priority, degradationLevels }) => ({ name, enabled, priority, degradationLevels }))),
         ),
       ),
@@ -329,10 +381,23 @@ class WiredResilience implements Resilience {
   /** Brings back what the store saved before a restart. */
   private async restore(): Promise<void> {
     const [breakers, level, flags] = await Promise.all([
-      this.store.loadBreakerStates(),
-      this.store.loadDegradationState(),
-      this.store.loadFeatureFlags(),
+      this.currentStore.loadBreakerStates(),
+      this.currentStore.loadDegradationState(),
+      this.currentStore.loadFeatureFlags(),
     ]);
+    this.restoring = true;
+    try {
+      await this.apply(breakers, level, flags);
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  private async apply(
+    breakers: Map<string, CircuitBreakerState>,
+    level: DegradationStateRecord | undefined,
+    flags: FeatureFlagRecord[],
+  ): Promise<void> {
     for (const [name, state] of breakers) {
       const breaker = this.circuitBreakers.get(name);
       if (breaker === undefined) continue;
@@ -355,7 +420,7 @@ class WiredResilience implements Resilience {
         if (!this.isRunning) return;
         const health = this.healthMonitor.getSystemHealth();
         try {
-          this.store.recordHealthSnapshot({
+          this.currentStore.recordHealthSnapshot({
             score: health.score,
             overall: health.overall,
             data: { breakers: this.circuitBreakers.healthCheck(), degradation: this.degradation.getCurrentState().level },
@@ -375,8 +440,15 @@ class WiredResilience implements Resilience {
       () => {
         if (!this.isRunning) return;
         const heap = process.memoryUsage().heapUsed;
-        this.anomalyDetector.observe('heap.used', heap);
+        this.anomalyDetector.observe('heap', heap);
         this.failurePredictor.observe('heap', heap);
+        const delay = this.eventLoopDelay;
+        if (delay !== undefined && delay.count > 0) {
+          const meanMs = delay.mean / 1e6;
+          this.anomalyDetector.observe('eventLoop.delayMs', meanMs);
+          this.failurePredictor.observe('eventLoop.delayMs', meanMs);
+          delay.reset();
+        }
         this.scheduleSample(intervalMs);
       },
       intervalMs,

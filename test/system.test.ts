@@ -112,4 +112,38 @@ describe('createResilience', () => {
     expect(second.degradation.isFeatureEnabled('exports')).toBe(false);
     await second.stop();
   });
+
+  it('regression: keeps recording after stop() then start() (an owned store is opened again)', async () => {
+    const clock = new VirtualClock();
+    const resilience = createResilience({ clock, circuitBreakers: { api: { failureThreshold: 1, timeout: 1_000 } } });
+    await resilience.start();
+    await resilience.stop();
+    await resilience.start();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    resilience.healthMonitor.registerCheck('db', () => true);
+    await resilience.healthMonitor.runCheck('db');
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => /after close/.test(w))).toEqual([]);
+    expect((await resilience.store.getHealthChecks()).length).toBe(1);
+    await resilience.stop();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('does not record the restore itself as new transitions', async () => {
+    const clock = new VirtualClock();
+    const store = new MemoryStore({ clock });
+    const config = { clock, circuitBreakers: { api: { failureThreshold: 1, timeout: 60_000 } }, persistence: { store } };
+    const first = createResilience(config);
+    await first.start();
+    await first.circuitBreakers.get('api')?.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    await first.stop();
+    const second = createResilience(config);
+    await second.start();
+    expect(second.circuitBreakers.get('api')?.state).toBe('open');
+    expect(await store.getBreakerTransitions({ name: 'api' })).toHaveLength(1);
+    await second.stop();
+  });
 });
