@@ -45,7 +45,8 @@ export interface LevelHookContext {
 }
 
 /**
- * Hooks of one level; either may return a promise, which the transition awaits (up to `hookTimeoutMs`).
+ * Hooks of one level; either may return a promise, which the transition awaits (up to `hookTimeoutMs`;
+ * after `stop()` the transition in progress no longer awaits them).
  * A hook may request another level change (it retargets the transition) but must not await one: the
  * transition it would wait for is waiting for the hook.
  */
@@ -112,7 +113,10 @@ export interface GracefulDegradationConfig {
   capabilities?: Record<string, Record<string, number>>;
   /** Hooks per level, run step by step during transitions. @default {} */
   hooks?: Record<string, LevelHooks>;
-  /** Longest a hook's promise is awaited before the transition goes on (> 0). @default 30_000 */
+  /**
+   * Longest a hook's promise is awaited before the transition goes on (> 0); the timer bounding it does not
+   * keep the process alive. @default 30_000
+   */
   hookTimeoutMs?: number;
   /** State to start from instead of the first level with the configured flags. */
   initialState?: DegradationInitialState;
@@ -359,6 +363,12 @@ export class GracefulDegradation {
   private busy = false;
   private settled: Deferred | undefined;
   private readonly pendingHooks = new Set<() => void>();
+  /**
+   * Set by `stop()` while a transition is in progress: its remaining hooks are still called but not awaited
+   * (no timeout timer), so the transition reaches its target at once and nothing is left scheduled.
+   * Cleared when that transition finishes.
+   */
+  private abandonHooks = false;
 
   private timer: TimerHandle | undefined;
   private running = false;
@@ -528,11 +538,16 @@ export class GracefulDegradation {
     this.arm();
   }
 
-  /** Stops the evaluations and stops awaiting hooks in progress (their transition goes on at once). */
+  /**
+   * Stops the evaluations and stops awaiting hooks: the transition in progress, if any, goes on at once to
+   * its target, calling the remaining hooks without awaiting them (a later rejection is still reported), so
+   * the level ends where the transition was heading and no timer is left. Later transitions await hooks again.
+   */
   stop(): void {
     this.running = false;
     this.timer?.cancel();
     this.timer = undefined;
+    if (this.busy) this.abandonHooks = true;
     for (const abandon of [...this.pendingHooks]) abandon();
   }
 
@@ -879,6 +894,7 @@ export class GracefulDegradation {
 
   private finishDriving(): void {
     this.busy = false;
+    this.abandonHooks = false;
     const settled = this.settled;
     this.settled = undefined;
     settled?.resolve();
@@ -951,7 +967,10 @@ export class GracefulDegradation {
     return undefined;
   }
 
-  /** Calls a hook; returns a promise only when the hook returned one (settled, rejected or timed out, never rejecting). */
+  /**
+   * Calls a hook; returns a promise only when the hook returned one and hooks are not abandoned (settled,
+   * rejected or timed out, never rejecting).
+   */
   private runHook(level: number, hook: 'onEnter' | 'onExit', step: Step): Promise<void> | undefined {
     const fn = this.hooks.get(level)?.[hook];
     if (fn === undefined) return undefined;
@@ -971,6 +990,11 @@ export class GracefulDegradation {
       return undefined;
     }
     if (!isThenable(returned)) return undefined;
+    if (this.abandonHooks) {
+      // Stopped mid-transition: do not wait (nor arm a timeout); still report a rejection.
+      Promise.resolve(returned).then(undefined, (error: unknown) => this.hookFailed(level, hook, error));
+      return undefined;
+    }
     return new Promise<void>((resolve) => {
       let done = false;
       const finish = (): void => {
@@ -987,6 +1011,8 @@ export class GracefulDegradation {
           finish();
         },
         this.hookTimeoutMs,
+        // Housekeeping: the timer only bounds a hook, it must not keep the process alive.
+        { keepAlive: false },
       );
       this.pendingHooks.add(finish);
       Promise.resolve(returned).then(finish, (error: unknown) => {

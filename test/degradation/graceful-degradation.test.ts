@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
+import type { Clock, ScheduleOptions } from '../../src/core/clock.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import {
   GracefulDegradation,
@@ -176,6 +177,87 @@ describe('GracefulDegradation levels and manual control', () => {
     await transition;
     expect(d.getCurrentState().level).toBe('minimal');
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('stop() mid-transition arms no hook timer for the remaining steps (regression: a keepAlive timer was left)', async () => {
+    const clock = new VirtualClock();
+    const hang = (): Promise<void> => new Promise<void>(() => undefined);
+    const entered: string[] = [];
+    const hook = (context: LevelHookContext): Promise<void> => {
+      entered.push(context.level);
+      return hang();
+    };
+    const degradation = new GracefulDegradation({
+      clock,
+      hooks: { reduced: { onEnter: hook }, minimal: { onEnter: hook }, emergency: { onEnter: hook } },
+    });
+    degradation.start();
+    const transition = degradation.degrade('emergency');
+    await new Promise((r) => setImmediate(r));
+    expect(degradation.getCurrentState().level).toBe('reduced');
+    degradation.stop();
+    await new Promise((r) => setImmediate(r));
+    await transition;
+    expect(clock.pendingTimers).toBe(0);
+    // The transition still reaches its target, calling (not awaiting) the remaining hooks.
+    expect(degradation.getCurrentState().level).toBe('emergency');
+    expect(entered).toEqual(['reduced', 'minimal', 'emergency']);
+    expect(degradation.getStatistics().hookFailures).toBe(0);
+  });
+
+  it('after stop() mid-transition, a rejection of a hook no longer awaited is still reported', async () => {
+    const warn = silenceWarnings();
+    const clock = new VirtualClock();
+    let rejectMinimal!: (error: Error) => void;
+    const { d } = setup(
+      {
+        hooks: {
+          reduced: { onEnter: () => new Promise<void>(() => undefined) },
+          minimal: { onEnter: () => new Promise<void>((_, reject) => (rejectMinimal = reject)) },
+        },
+      },
+      clock,
+    );
+    const errors: string[] = [];
+    d.on('hookError', ({ level, hook, error }) => errors.push(`${level}.${hook}: ${(error as Error).message}`));
+    const transition = d.degrade('minimal');
+    d.stop();
+    await transition;
+    expect(d.getCurrentState().level).toBe('minimal');
+    expect(clock.pendingTimers).toBe(0);
+    rejectMinimal(new Error('late'));
+    await new Promise((r) => setImmediate(r));
+    expect(errors).toEqual(['minimal.onEnter: late']);
+    expect(warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('awaits hooks again in a transition started after stop()', async () => {
+    const clock = new VirtualClock();
+    const { d } = setup({ hookTimeoutMs: 100, hooks: { reduced: { onEnter: () => new Promise<void>(() => undefined) } } }, clock);
+    d.stop();
+    const transition = d.degrade('minimal');
+    expect(d.getCurrentState().level).toBe('reduced');
+    expect(clock.pendingTimers).toBe(1);
+    silenceWarnings();
+    await clock.advanceAsync(100);
+    await transition;
+    expect(d.getCurrentState().level).toBe('minimal');
+  });
+
+  it('arms the hook timeout timer with keepAlive: false', () => {
+    const clock = new VirtualClock();
+    const options: (ScheduleOptions | undefined)[] = [];
+    const spy: Clock = {
+      now: () => clock.now(),
+      schedule: (callback, delayMs, scheduleOptions) => {
+        options.push(scheduleOptions);
+        return clock.schedule(callback, delayMs, scheduleOptions);
+      },
+    };
+    const d = new GracefulDegradation({ clock: spy, hooks: { reduced: { onEnter: () => new Promise<void>(() => undefined) } } });
+    void d.degrade('reduced');
+    expect(options).toEqual([{ keepAlive: false }]);
+    d.stop();
   });
 
   it('refuses unknown levels and triggers', () => {
