@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
 import { OptionsValidator } from '../core/options.js';
 import type { CircuitBreakerState } from '../policies/circuit-breaker.js';
+import { breakerStateProblems, recordProblems, refuseInvalidRecord, type RecordOperation } from './record-validation.js';
 import { RingBuffer } from './ring-buffer.js';
 import { StoreError, reportStoreError } from './store-error.js';
 import { DEFAULT_CLEANUP_INTERVAL_MS, PeriodicTask, validateStoreOptions, type StoreOptions } from './store-options.js';
@@ -99,7 +100,7 @@ export class MemoryStore implements Store {
   }
 
   saveBreakerState(name: string, state: CircuitBreakerState): void {
-    if (this.refuse('saveBreakerState')) return;
+    if (this.refuse('saveBreakerState') || refuseInvalidRecord(this.events, 'MemoryStore', 'saveBreakerState', breakerStateProblems(name, state))) return;
     this.put(this.breakers, name, structuredClone(state));
   }
 
@@ -108,17 +109,17 @@ export class MemoryStore implements Store {
   }
 
   recordBreakerTransition(transition: BreakerTransitionInput): void {
-    if (this.refuse('recordBreakerTransition')) return;
+    if (this.refuse('recordBreakerTransition') || this.invalid('recordBreakerTransition', transition)) return;
     this.transitions.push(this.row(transition));
   }
 
   recordHealthCheck(result: HealthCheckInput): void {
-    if (this.refuse('recordHealthCheck')) return;
+    if (this.refuse('recordHealthCheck') || this.invalid('recordHealthCheck', result)) return;
     this.checks.push(this.row(result));
   }
 
   saveComponentSummary(summary: ComponentSummaryRecord): void {
-    if (this.refuse('saveComponentSummary')) return;
+    if (this.refuse('saveComponentSummary') || this.invalid('saveComponentSummary', summary)) return;
     this.put(this.summaries, summary.component, { ...summary });
   }
 
@@ -127,12 +128,12 @@ export class MemoryStore implements Store {
   }
 
   recordRecoveryEvent(event: RecoveryEventInput): void {
-    if (this.refuse('recordRecoveryEvent')) return;
+    if (this.refuse('recordRecoveryEvent') || this.invalid('recordRecoveryEvent', event)) return;
     this.recoveries.push(this.row(event));
   }
 
   saveDegradationState(state: DegradationStateRecord): void {
-    if (this.refuse('saveDegradationState')) return;
+    if (this.refuse('saveDegradationState') || this.invalid('saveDegradationState', state)) return;
     this.degradation = { ...state };
     this.degradations.push({ ...state, id: this.nextId++, at: state.since });
   }
@@ -143,7 +144,13 @@ export class MemoryStore implements Store {
 
   saveFeatureFlags(flags: readonly FeatureFlagRecord[]): void {
     if (this.refuse('saveFeatureFlags')) return;
-    for (const flag of flags) this.put(this.flags, flag.name, { ...flag });
+    if (!Array.isArray(flags)) {
+      refuseInvalidRecord(this.events, 'MemoryStore', 'saveFeatureFlags', [`flags: expected an array, received ${typeof flags}`]);
+      return;
+    }
+    for (const flag of flags) {
+      if (!this.invalid('saveFeatureFlags', flag)) this.put(this.flags, flag.name, { ...flag });
+    }
   }
 
   async loadFeatureFlags(): Promise<FeatureFlagRecord[]> {
@@ -151,22 +158,22 @@ export class MemoryStore implements Store {
   }
 
   recordHealthSnapshot(snapshot: HealthSnapshotInput): void {
-    if (this.refuse('recordHealthSnapshot')) return;
+    if (this.refuse('recordHealthSnapshot') || this.invalid('recordHealthSnapshot', snapshot)) return;
     this.snapshots.push(this.row(snapshot));
   }
 
   recordChaosExperiment(experiment: ChaosExperimentRecord): void {
-    if (this.refuse('recordChaosExperiment')) return;
+    if (this.refuse('recordChaosExperiment') || this.invalid('recordChaosExperiment', experiment)) return;
     this.put(this.experiments, experiment.id, { ...experiment });
   }
 
   recordChaosEvent(event: ChaosEventInput): void {
-    if (this.refuse('recordChaosEvent')) return;
+    if (this.refuse('recordChaosEvent') || this.invalid('recordChaosEvent', event)) return;
     this.chaosEvents.push(this.row(event));
   }
 
   recordAudit(entry: AuditInput): void {
-    if (this.refuse('recordAudit')) return;
+    if (this.refuse('recordAudit') || this.invalid('recordAudit', entry)) return;
     this.audit.push(this.row(entry));
   }
 
@@ -276,6 +283,11 @@ export class MemoryStore implements Store {
     map.delete(key);
     map.set(key, value);
     if (map.size > this.maxKeys) map.delete(map.keys().next().value as string);
+  }
+
+  /** Reports and refuses a record a required field of which is missing or not storable. */
+  private invalid(operation: RecordOperation, record: unknown): boolean {
+    return refuseInvalidRecord(this.events, 'MemoryStore', operation, recordProblems(operation, record));
   }
 
   private refuse(operation: string): boolean {

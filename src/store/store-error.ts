@@ -4,12 +4,13 @@ import type { StoreEvents } from './store.js';
 const BRAND = Symbol.for('antifragile.StoreError');
 
 /** Stable codes of a {@link StoreError}. */
-export type StoreErrorCode = 'STORE_OPEN_FAILED' | 'STORE_CLOSED' | 'STORE_WRITE_FAILED';
+export type StoreErrorCode = 'STORE_OPEN_FAILED' | 'STORE_CLOSED' | 'STORE_WRITE_FAILED' | 'STORE_INVALID_RECORD';
 
 /**
  * Raised by a store: at open when the file cannot be opened, is not a database or was written by a newer
- * schema (`STORE_OPEN_FAILED`, thrown); for writes after `close()` (`STORE_CLOSED`) and failed batches
- * (`STORE_WRITE_FAILED`), reported through the store's `error` event and never thrown.
+ * schema (`STORE_OPEN_FAILED`, thrown); for writes after `close()` (`STORE_CLOSED`), records refused because a
+ * required field is missing or not storable, e.g. a `NaN` number (`STORE_INVALID_RECORD`), and failed
+ * writes (`STORE_WRITE_FAILED`), reported through the store's `error` event and never thrown.
  */
 export class StoreError extends Error {
   /** Stable machine-readable code. */

@@ -204,6 +204,57 @@ export function describeStoreConformance(
         { retentionMs: 100_000, cleanupIntervalMs: 60_000 },
       ));
 
+    it('refuses a record with a missing or unstorable required field at once, reports it, never throws', () =>
+      withStore(async (store) => {
+        const errors: StoreEvents['error'][] = [];
+        store.on('error', (e) => errors.push(e));
+        const bad = <T>(record: unknown): T => record as T;
+        expect(() => {
+          store.recordHealthCheck({ component: 'db', status: 'healthy', responseTimeMs: Number.NaN });
+          store.recordHealthCheck({ component: 'db', status: 'healthy', responseTimeMs: 5 });
+          store.recordRecoveryEvent(bad({ component: 'db', category: 'x', severity: 'high', strategy: 'retry', outcome: 'success' }));
+          store.recordAudit(bad({ who: 'a', action: 'b', target: 'c', at: Infinity }));
+          store.recordAudit(bad(null));
+          store.recordHealthSnapshot({ score: Number.POSITIVE_INFINITY, overall: 'healthy' });
+          store.saveComponentSummary(bad({ component: 'db', status: 'healthy', availability: 1, avgResponseTimeMs: 'fast', lastCheckAt: 1 }));
+          store.saveDegradationState(bad({ level: 'reduced' }));
+          store.saveFeatureFlags([{ name: 'search', enabled: true }, bad({ name: 'recs', enabled: 'yes' })]);
+          store.saveBreakerState('pricing', { ...breakerState('pricing', 'open', 1), since: Number.NaN });
+          store.recordChaosExperiment(bad({ id: 'x1', name: 'latency', status: 'running' }));
+          store.recordChaosEvent(bad({ experimentId: 7, type: 'fault-injected' }));
+          store.recordBreakerTransition(bad({ name: 'pricing', from: 'closed', to: 'open', reason: 42 }));
+        }).not.toThrow();
+        expect(errors.map((e) => [e.operation, e.droppedRows])).toEqual([
+          ['recordHealthCheck', 1],
+          ['recordRecoveryEvent', 1],
+          ['recordAudit', 1],
+          ['recordAudit', 1],
+          ['recordHealthSnapshot', 1],
+          ['saveComponentSummary', 1],
+          ['saveDegradationState', 1],
+          ['saveFeatureFlags', 1],
+          ['saveBreakerState', 1],
+          ['recordChaosExperiment', 1],
+          ['recordChaosEvent', 1],
+          ['recordBreakerTransition', 1],
+        ]);
+        expect(errors.every((e) => isStoreError(e.error) && e.error.code === 'STORE_INVALID_RECORD')).toBe(true);
+        expect((errors[0]?.error as Error).message).toContain('responseTimeMs: expected a finite number, received NaN');
+        expect((errors[2]?.error as Error).message).toContain('at: expected a finite number or nothing, received Infinity');
+        await store.flush();
+        expect((await store.getHealthChecks()).map((c) => c.responseTimeMs)).toEqual([5]);
+        expect(await store.getRecoveryEvents()).toEqual([]);
+        expect(await store.getAuditLog()).toEqual([]);
+        expect(await store.getHealthSnapshots()).toEqual([]);
+        expect(await store.loadComponentSummaries()).toEqual([]);
+        expect(await store.loadDegradationState()).toBeUndefined();
+        expect((await store.loadFeatureFlags()).map((f) => f.name)).toEqual(['search']);
+        expect((await store.loadBreakerStates()).size).toBe(0);
+        expect(await store.getChaosExperiments()).toEqual([]);
+        expect(await store.getChaosEvents()).toEqual([]);
+        expect(await store.getBreakerTransitions()).toEqual([]);
+      }));
+
     it('reports writes after close through the error event and never throws', () =>
       withStore(async (store) => {
         const errors: StoreEvents['error'][] = [];

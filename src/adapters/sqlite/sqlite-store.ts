@@ -4,6 +4,7 @@ import { EventEmitter, type Listener, type Unsubscribe } from '../../core/events
 import { OptionsValidator } from '../../core/options.js';
 import type { CircuitBreakerState } from '../../policies/circuit-breaker.js';
 import { DEFAULT_QUERY_LIMIT } from '../../store/memory-store.js';
+import { breakerStateProblems, recordProblems, refuseInvalidRecord, type RecordOperation } from '../../store/record-validation.js';
 import { StoreError, reportStoreError } from '../../store/store-error.js';
 import { DEFAULT_CLEANUP_INTERVAL_MS, PeriodicTask, validateStoreOptions, type StoreOptions } from '../../store/store-options.js';
 import type {
@@ -53,8 +54,16 @@ export interface SqliteStoreOptions extends StoreOptions {
 
 type Row = Record<string, unknown>;
 type Params = unknown[];
+/** A write SQLite refused while a batch was committed row by row: its index in the batch and why. */
+interface RejectedRow {
+  index: number;
+  error: unknown;
+}
 
-/** After this many failed attempts in a row, a batch is dropped (and reported) so a poison row cannot block the store. */
+/**
+ * After this many failed attempts in a row, a batch is dropped (and reported) so a failing database cannot hold
+ * writes forever. Only database-level failures count: a row SQLite refuses is isolated and dropped alone.
+ */
 const MAX_BATCH_ATTEMPTS = 3;
 
 /**
@@ -63,8 +72,12 @@ const MAX_BATCH_ATTEMPTS = 3;
  * batched writes: appends and saves queue in memory and are committed in one transaction every
  * `flushIntervalMs`, or as soon as `batchSize` are pending. A crash (even `kill -9`) loses at most the
  * writes not yet committed and never corrupts the file. Reads commit pending writes first, so they see every
- * earlier write. Write failures go to the `error` event, never to the caller; a batch that fails three
- * flushes in a row is dropped and reported (so one bad row cannot wedge the store). Unlike
+ * earlier write. Write failures go to the `error` event, never to the caller. A record with a missing or
+ * unstorable required field (e.g. a `NaN` response time) is refused at once (`STORE_INVALID_RECORD`). When
+ * SQLite refuses a row of a batch (a constraint, a value it cannot bind), the batch is committed again row by
+ * row in savepoints: only the refused rows are dropped and reported. When the database itself fails (locked,
+ * full, I/O), the whole batch stays queued and is retried; after three failed flushes in a row it is dropped
+ * and reported. Unlike
  * `MemoryStore`, reads after `close()` reject with a `STORE_CLOSED` {@link StoreError}.
  *
  * Opening throws a {@link StoreError} (`STORE_OPEN_FAILED`) naming the path when the directory does not
@@ -92,6 +105,7 @@ export class SqliteStore implements Store {
   private readonly statements: Statements;
   private readonly queries = new Map<string, Database.Statement>();
   private readonly commit: (statements: Database.Statement[], params: Params[]) => void;
+  private readonly commitEach: (statements: Database.Statement[], params: Params[]) => RejectedRow[];
   private pendingStatements: Database.Statement[] = [];
   private pendingParams: Params[] = [];
   private failedAttempts = 0;
@@ -124,6 +138,21 @@ export class SqliteStore implements Store {
     this.commit = this.db.transaction((statements: Database.Statement[], params: Params[]) => {
       for (let i = 0; i < statements.length; i++) (statements[i] as Database.Statement).run(params[i] as Params);
     });
+    // Called inside a transaction, a better-sqlite3 transaction function runs in a savepoint: a row that fails
+    // is rolled back alone.
+    const runInSavepoint = this.db.transaction((statement: Database.Statement, params: Params) => statement.run(params));
+    this.commitEach = this.db.transaction((statements: Database.Statement[], params: Params[]) => {
+      const rejected: RejectedRow[] = [];
+      for (let i = 0; i < statements.length; i++) {
+        try {
+          runInSavepoint(statements[i] as Database.Statement, params[i] as Params);
+        } catch (error) {
+          if (!isRowLevelError(error)) throw error; // the database itself failed: the whole batch is retried
+          rejected.push({ index: i, error });
+        }
+      }
+      return rejected;
+    });
     this.flushTask = new PeriodicTask(this.clock, options.flushIntervalMs ?? 1_000, () => this.flushNow());
     this.flushTask.start();
     const retentionMs = options.retentionMs ?? 30 * 24 * 3_600_000;
@@ -141,6 +170,8 @@ export class SqliteStore implements Store {
   }
 
   saveBreakerState(name: string, state: CircuitBreakerState): void {
+    if (this.refuseClosed('saveBreakerState')) return;
+    if (refuseInvalidRecord(this.events, `SqliteStore "${this.path}"`, 'saveBreakerState', breakerStateProblems(name, state))) return;
     this.enqueue('saveBreakerState', this.statements.upsertBreaker, () => [
       name,
       state.state,
@@ -167,6 +198,7 @@ export class SqliteStore implements Store {
   }
 
   recordBreakerTransition(t: BreakerTransitionInput): void {
+    if (this.invalid('recordBreakerTransition', t)) return;
     this.enqueue('recordBreakerTransition', this.statements.insertTransition, () => [
       t.name,
       t.from,
@@ -177,6 +209,7 @@ export class SqliteStore implements Store {
   }
 
   recordHealthCheck(r: HealthCheckInput): void {
+    if (this.invalid('recordHealthCheck', r)) return;
     this.enqueue('recordHealthCheck', this.statements.insertHealthCheck, () => [
       r.component,
       r.status,
@@ -188,6 +221,7 @@ export class SqliteStore implements Store {
   }
 
   saveComponentSummary(s: ComponentSummaryRecord): void {
+    if (this.invalid('saveComponentSummary', s)) return;
     this.enqueue('saveComponentSummary', this.statements.upsertSummary, () => [
       s.component,
       s.status,
@@ -219,6 +253,7 @@ export class SqliteStore implements Store {
   }
 
   recordRecoveryEvent(e: RecoveryEventInput): void {
+    if (this.invalid('recordRecoveryEvent', e)) return;
     this.enqueue('recordRecoveryEvent', this.statements.insertRecovery, () => [
       e.component,
       e.category,
@@ -234,6 +269,7 @@ export class SqliteStore implements Store {
   }
 
   saveDegradationState(state: DegradationStateRecord): void {
+    if (this.invalid('saveDegradationState', state)) return;
     this.enqueue('saveDegradationState', this.statements.upsertDegradation, () => [
       state.level,
       state.reason ?? null,
@@ -255,7 +291,13 @@ export class SqliteStore implements Store {
   }
 
   saveFeatureFlags(flags: readonly FeatureFlagRecord[]): void {
+    if (this.refuseClosed('saveFeatureFlags', Array.isArray(flags) ? flags.length : 1)) return;
+    if (!Array.isArray(flags)) {
+      refuseInvalidRecord(this.events, `SqliteStore "${this.path}"`, 'saveFeatureFlags', [`flags: expected an array, received ${typeof flags}`]);
+      return;
+    }
     for (const f of flags) {
+      if (this.invalid('saveFeatureFlags', f)) continue;
       this.enqueue('saveFeatureFlags', this.statements.upsertFlag, () => [
         f.name,
         f.enabled ? 1 : 0,
@@ -279,10 +321,12 @@ export class SqliteStore implements Store {
   }
 
   recordHealthSnapshot(s: HealthSnapshotInput): void {
+    if (this.invalid('recordHealthSnapshot', s)) return;
     this.enqueue('recordHealthSnapshot', this.statements.insertSnapshot, () => [s.score, s.overall, json(s.data), s.at ?? this.clock.now()]);
   }
 
   recordChaosExperiment(e: ChaosExperimentRecord): void {
+    if (this.invalid('recordChaosExperiment', e)) return;
     this.enqueue('recordChaosExperiment', this.statements.upsertExperiment, () => [
       e.id,
       e.name,
@@ -295,10 +339,12 @@ export class SqliteStore implements Store {
   }
 
   recordChaosEvent(e: ChaosEventInput): void {
+    if (this.invalid('recordChaosEvent', e)) return;
     this.enqueue('recordChaosEvent', this.statements.insertChaosEvent, () => [e.experimentId, e.type, json(e.data), e.at ?? this.clock.now()]);
   }
 
   recordAudit(e: AuditInput): void {
+    if (this.invalid('recordAudit', e)) return;
     this.enqueue('recordAudit', this.statements.insertAudit, () => [e.who, e.action, e.target, json(e.data), e.at ?? this.clock.now()]);
   }
 
@@ -446,16 +492,27 @@ export class SqliteStore implements Store {
     return this.events.on(event, listener);
   }
 
+  /** Reports and refuses a write after `close()`; `false` while open. */
+  private refuseClosed(operation: string, rows = 1): boolean {
+    if (!this.closed) return false;
+    reportStoreError(this.events, {
+      operation,
+      error: new StoreError('STORE_CLOSED', `SqliteStore "${this.path}": ${operation} after close()`),
+      droppedRows: rows,
+    });
+    return true;
+  }
+
+  /** Reports and refuses a write after `close()`, or of a record a required field of which is missing or not storable. */
+  private invalid(operation: RecordOperation, record: unknown): boolean {
+    return (
+      this.refuseClosed(operation) || refuseInvalidRecord(this.events, `SqliteStore "${this.path}"`, operation, recordProblems(operation, record))
+    );
+  }
+
   /** Queues one write; builds its parameters now (so later mutation of the input does not leak in) without ever throwing. */
   private enqueue(operation: string, statement: Database.Statement, params: () => Params): void {
-    if (this.closed) {
-      reportStoreError(this.events, {
-        operation,
-        error: new StoreError('STORE_CLOSED', `SqliteStore "${this.path}": ${operation} after close()`),
-        droppedRows: 1,
-      });
-      return;
-    }
+    if (this.refuseClosed(operation)) return;
     if (this.pendingStatements.length >= this.maxPending) {
       this.droppedSinceReport++;
       return;
@@ -488,27 +545,60 @@ export class SqliteStore implements Store {
     const statements = this.pendingStatements;
     const params = this.pendingParams;
     const started = this.clock.now();
+    let rejected: RejectedRow[] = [];
     try {
       this.commit(statements, params);
     } catch (error) {
-      this.failedAttempts++;
-      const give = this.failedAttempts >= MAX_BATCH_ATTEMPTS;
-      if (give) {
-        this.pendingStatements = [];
-        this.pendingParams = [];
-        this.failedAttempts = 0;
+      if (!isRowLevelError(error)) {
+        this.failBatch(count, error);
+        return;
       }
-      reportStoreError(this.events, {
-        operation: 'flush',
-        error: new StoreError('STORE_WRITE_FAILED', `SqliteStore "${this.path}": committing ${count} writes failed`, { cause: error }),
-        droppedRows: give ? count : 0,
-      });
-      return;
+      // A row SQLite refuses (a constraint, a value it cannot bind): commit the batch again row by row, each
+      // in a savepoint, so only the offending rows are dropped.
+      try {
+        rejected = this.commitEach(statements, params);
+      } catch (retryError) {
+        this.failBatch(count, retryError);
+        return;
+      }
     }
     this.pendingStatements = [];
     this.pendingParams = [];
     this.failedAttempts = 0;
-    if (this.events.wants('flush')) this.events.emit('flush', { rows: count, durationMs: this.clock.now() - started });
+    const first = rejected[0];
+    if (first !== undefined) {
+      reportStoreError(this.events, {
+        operation: 'flush',
+        error: new StoreError(
+          'STORE_WRITE_FAILED',
+          `SqliteStore "${this.path}": SQLite refused ${rejected.length} of ${count} writes, dropped them and committed the others ` +
+            `(first refused: write ${first.index + 1} of the batch: ${message(first.error)})`,
+          { cause: first.error },
+        ),
+        droppedRows: rejected.length,
+      });
+    }
+    const rows = count - rejected.length;
+    if (rows > 0 && this.events.wants('flush')) this.events.emit('flush', { rows, durationMs: this.clock.now() - started });
+  }
+
+  /**
+   * A batch failed as a whole (the database is locked, full or failing): it stays queued for the next flush,
+   * and is dropped, reported, after {@link MAX_BATCH_ATTEMPTS} failures in a row.
+   */
+  private failBatch(count: number, error: unknown): void {
+    this.failedAttempts++;
+    const give = this.failedAttempts >= MAX_BATCH_ATTEMPTS;
+    if (give) {
+      this.pendingStatements = [];
+      this.pendingParams = [];
+      this.failedAttempts = 0;
+    }
+    reportStoreError(this.events, {
+      operation: 'flush',
+      error: new StoreError('STORE_WRITE_FAILED', `SqliteStore "${this.path}": committing ${count} writes failed`, { cause: error }),
+      droppedRows: give ? count : 0,
+    });
   }
 
   /** Runs a read after committing pending writes; a closed store reads as empty. */
@@ -696,7 +786,19 @@ function degradationFromRow(row: Row): DegradationStateRecord {
 }
 
 function json(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
+  // JSON.stringify answers undefined for a function or a symbol.
+  return value === undefined ? null : ((JSON.stringify(value) as string | undefined) ?? null);
+}
+
+/**
+ * Whether `error` concerns one row rather than the database: a constraint (`SQLITE_CONSTRAINT_*`), a datatype
+ * mismatch, a value too big, or a value better-sqlite3 cannot bind (`TypeError`, `RangeError`). Locks, a full
+ * disk or I/O errors are database-level: the whole batch is retried.
+ */
+function isRowLevelError(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof RangeError) return true;
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG');
 }
 
 function parse(text: unknown): unknown {

@@ -189,6 +189,98 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
+  it('a NaN health check no longer sinks the batch: the valid writes queued with it are committed', async () => {
+    // Regression: the whole queue was one transaction, so one row binding NULL into a NOT NULL column failed
+    // it three times and every pending write was dropped with it.
+    const clock = new VirtualClock();
+    const store = new SqliteStore({ path: freshPath(), clock, flushIntervalMs: 100, batchSize: 1_000, retentionMs: Infinity });
+    const errors: StoreEvents['error'][] = [];
+    store.on('error', (e) => errors.push(e));
+    for (let i = 0; i < 100; i++) store.recordAudit({ who: 'ops', action: 'breaker.reset', target: `b${i}` });
+    store.recordHealthCheck({ component: 'db', status: 'healthy', responseTimeMs: Number.NaN });
+    for (let i = 0; i < 100; i++) store.recordAudit({ who: 'ops', action: 'breaker.reset', target: `c${i}` });
+    clock.advance(100);
+    clock.advance(100);
+    clock.advance(100);
+    expect(errors.reduce((n, e) => n + e.droppedRows, 0)).toBeLessThanOrEqual(1);
+    expect((await store.getAuditLog({ limit: 1_000 })).length).toBe(200);
+    await store.close();
+  });
+
+  it('a row SQLite refuses in a batch is dropped alone; the rest of the batch is committed in the same flush', async () => {
+    const path = freshPath();
+    const clock = new VirtualClock();
+    const store = new SqliteStore({ path, clock, flushIntervalMs: 100, batchSize: 1_000 });
+    const errors: StoreEvents['error'][] = [];
+    const flushes: StoreEvents['flush'][] = [];
+    store.on('error', (e) => errors.push(e));
+    store.on('flush', (f) => flushes.push(f));
+    const other = new Database(path);
+    other.exec(`CREATE TRIGGER refuse_poison BEFORE INSERT ON audit_log WHEN NEW.target LIKE 'poison%'
+                BEGIN SELECT RAISE(ABORT, 'poison row'); END`);
+    other.close();
+    for (let i = 0; i < 50; i++) store.recordAudit({ who: 'ops', action: 'a', target: `t${i}` });
+    store.recordAudit({ who: 'ops', action: 'a', target: 'poison-1' });
+    store.recordHealthCheck({ component: 'db', status: 'healthy', responseTimeMs: 3 });
+    store.recordAudit({ who: 'ops', action: 'a', target: 'poison-2' });
+    for (let i = 50; i < 100; i++) store.recordAudit({ who: 'ops', action: 'a', target: `t${i}` });
+    clock.advance(100);
+    expect(errors.map((e) => [e.operation, e.droppedRows])).toEqual([['flush', 2]]);
+    const reported = errors[0]?.error;
+    expect(isStoreError(reported) && reported.code).toBe('STORE_WRITE_FAILED');
+    expect((reported as Error).message).toContain('write 51 of the batch: poison row');
+    expect(((reported as Error).cause as { code?: string }).code).toBe('SQLITE_CONSTRAINT_TRIGGER');
+    expect(flushes.map((f) => f.rows)).toEqual([101]);
+    expect(store.pending).toBe(0);
+    expect(countRows(path, 'audit_log')).toBe(100);
+    expect(countRows(path, 'health_checks')).toBe(1);
+    // Nothing is left failing: the next writes flush early on batchSize again.
+    store.recordAudit({ who: 'ops', action: 'a', target: 'after' });
+    await store.flush();
+    expect(countRows(path, 'audit_log')).toBe(101);
+    await store.close();
+  });
+
+  it('drops only the rows whose values cannot be bound (TypeError, NOT NULL) and commits the others', async () => {
+    const path = freshPath();
+    const clock = new VirtualClock();
+    const store = new SqliteStore({ path, clock, flushIntervalMs: 100 });
+    const errors: StoreEvents['error'][] = [];
+    store.on('error', (e) => errors.push(e));
+    // Records that pass validation and change before their parameters are built (a getter), so that only
+    // SQLite sees the bad value: an object (better-sqlite3 throws a TypeError) and a NaN (NULL in NOT NULL).
+    let componentReads = 0;
+    const objectComponent = {
+      get component(): string {
+        return (componentReads++ === 0 ? 'db' : {}) as string;
+      },
+      status: 'healthy',
+      responseTimeMs: 1,
+    };
+    let durationReads = 0;
+    const nanDuration = {
+      component: 'db',
+      category: 'database',
+      severity: 'high',
+      strategy: 'retry',
+      outcome: 'success',
+      get durationMs(): number {
+        return durationReads++ === 0 ? 10 : Number.NaN;
+      },
+    };
+    store.recordAudit({ who: 'a', action: 'b', target: 'c' });
+    store.recordHealthCheck(objectComponent);
+    store.recordRecoveryEvent(nanDuration);
+    store.recordAudit({ who: 'a', action: 'b', target: 'd' });
+    clock.advance(100);
+    expect(errors.map((e) => [e.operation, e.droppedRows])).toEqual([['flush', 2]]);
+    expect(((errors[0]?.error as Error).cause as Error).name).toBe('TypeError');
+    expect(countRows(path, 'audit_log')).toBe(2);
+    expect(countRows(path, 'health_checks')).toBe(0);
+    expect(countRows(path, 'recovery_events')).toBe(0);
+    await store.close();
+  });
+
   it('reports a value that cannot be serialised instead of throwing', async () => {
     const store = new SqliteStore({ path: freshPath(), clock: new VirtualClock() });
     const errors: StoreEvents['error'][] = [];
