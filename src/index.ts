@@ -280,6 +280,8 @@ export type {
   RestartRequester,
   ClearableCache,
   BreakerRegistry,
+  HealthSourceStatusChange,
+  HealthSourceComponentStatusChange,
   HealingStrategy,
   HealingStep,
   HealingContext,

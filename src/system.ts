@@ -297,8 +297,8 @@ class WiredResilience implements Resilience {
     this.degradation.stop();
     this.healthMonitor.stop();
     if (this.settings.storeFactory !== undefined) {
-      await this.currentStore.close();
       this.storeClosed = true;
+      await this.currentStore.close();
     } else {
       await this.currentStore.flush();
     }
@@ -313,7 +313,9 @@ class WiredResilience implements Resilience {
     failurePredictor.setActionSink(selfHealer);
     // Records go to whatever store is current (a new one after a restart), and not while restoring.
     const guard = (what: string, fn: (store: Store) => void): void => {
-      if (this.restoring) return;
+      // Nothing is recorded while restoring, nor into a store this system closed (a recovery aborted by
+      // stop() may still report after it).
+      if (this.restoring || this.storeClosed) return;
       try {
         fn(this.currentStore);
       } catch (error) {

@@ -1,3 +1,4 @@
+import { LinkedAbortController } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { TimeoutError } from '../core/errors.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
@@ -7,7 +8,7 @@ import { failureSeverities, type FailureSeverity, type RecoveryContext, type Rec
 
 /** What an escalation handler receives besides the message. */
 export interface EscalationContext extends EscalationDetails {
-  /** Aborts when the handler's time (`handlerTimeoutMs`) is up. */
+  /** Aborts when the handler's time (`handlerTimeoutMs`) is up or the escalation's own signal aborts. */
   signal: AbortSignal;
 }
 
@@ -146,8 +147,14 @@ export class EscalationRecovery implements RecoveryStrategy {
     return this.events.on(event, listener);
   }
 
-  /** Notifies every configured channel that has a handler; resolves with who was notified. */
-  async execute(error: unknown, context: RecoveryContext = {}): Promise<EscalationResult> {
+  /**
+   * Notifies every configured channel that has a handler; resolves with who was notified. `options.signal`
+   * cancels the escalation: every handler's signal aborts, its deadline timer is cancelled and the promise
+   * rejects with the signal's reason.
+   */
+  async execute(error: unknown, context: RecoveryContext = {}, options: { signal?: AbortSignal } = {}): Promise<EscalationResult> {
+    const signal = options.signal;
+    if (signal?.aborted) throw signal.reason;
     const message = this.message(error, context);
     const timestamp = this.clock.now();
     const result: EscalationResult = {
@@ -174,7 +181,7 @@ export class EscalationRecovery implements RecoveryStrategy {
           escalationLevel: this.escalationLevel,
           requiresManualIntervention: this.requiresManualIntervention,
           timestamp,
-        }).then(
+        }, signal).then(
           () => void result.notified.push(channel),
           (deliveryError: unknown) => {
             result.failed.push({ channel, error: deliveryError });
@@ -184,6 +191,7 @@ export class EscalationRecovery implements RecoveryStrategy {
       );
     }
     await Promise.all(deliveries);
+    if (signal?.aborted) throw signal.reason;
     const order = (a: string, b: string): number => this.notificationChannels.indexOf(a) - this.notificationChannels.indexOf(b);
     result.notified.sort(order);
     result.failed.sort((a, b) => order(a.channel, b.channel));
@@ -191,9 +199,12 @@ export class EscalationRecovery implements RecoveryStrategy {
     return result;
   }
 
-  /** Escalates `request.error`; resolves with the {@link EscalationResult} (the healer does not count it as recovered). */
+  /**
+   * Escalates `request.error`; resolves with the {@link EscalationResult} (the healer does not count it as
+   * recovered). `request.signal` cancels the deliveries (see {@link execute}).
+   */
   recover(request: RecoveryRequest): Promise<EscalationResult> {
-    return this.execute(request.error, request.context);
+    return this.execute(request.error, request.context, request.signal === undefined ? {} : { signal: request.signal });
   }
 
   private message(error: unknown, context: RecoveryContext): string {
@@ -203,16 +214,27 @@ export class EscalationRecovery implements RecoveryStrategy {
     return `[${this.escalationLevel.toUpperCase()}] ${this.name}: ${where}${messageOf(error)}${manual}`;
   }
 
-  /** Runs one handler with its own deadline; a handler that ignores its signal is abandoned at the deadline. */
-  private deliver(handler: EscalationHandler, message: string, context: EscalationDetails): Promise<void> {
-    const controller = new AbortController();
+  /**
+   * Runs one handler with its own deadline, linked to `signal`; a handler that ignores its signal is
+   * abandoned at the deadline or when `signal` aborts (its timer is then cancelled: nothing outlives it).
+   */
+  private deliver(handler: EscalationHandler, message: string, context: EscalationDetails, signal: AbortSignal | undefined): Promise<void> {
+    const controller = new LinkedAbortController(signal);
     const ms = this.handlerTimeoutMs;
     return new Promise<void>((resolve, reject) => {
-      const timer = this.clock.schedule(() => {
-        const timeout = new TimeoutError(ms);
-        controller.abort(timeout);
-        reject(timeout);
-      }, ms);
+      const timer = this.clock.schedule(() => controller.abort(new TimeoutError(ms)), ms, { keepAlive: false });
+      const onAbort = (): void => {
+        timer.cancel();
+        controller.dispose();
+        reject(controller.signal.reason);
+      };
+      if (controller.signal.aborted) onAbort();
+      else controller.signal.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => {
+        timer.cancel();
+        controller.signal.removeEventListener('abort', onAbort);
+        controller.dispose();
+      };
       let pending: void | PromiseLike<void>;
       try {
         const full: EscalationContext = { ...context, signal: controller.signal };
@@ -222,11 +244,11 @@ export class EscalationRecovery implements RecoveryStrategy {
       }
       Promise.resolve(pending).then(
         () => {
-          timer.cancel();
+          done();
           resolve();
         },
         (error: unknown) => {
-          timer.cancel();
+          done();
           reject(error);
         },
       );

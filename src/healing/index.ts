@@ -50,6 +50,8 @@ export type {
   RestartRequester,
   ClearableCache,
   BreakerRegistry,
+  HealthSourceStatusChange,
+  HealthSourceComponentStatusChange,
 } from './health-source.js';
 export {
   runHealingStrategy,

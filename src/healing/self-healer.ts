@@ -15,7 +15,14 @@ import {
   type HealingStepRecord,
   type HealingStrategy,
 } from './healing-strategy.js';
-import type { BreakerRegistry, ClearableCache, HealthSource, RestartRequester } from './health-source.js';
+import type {
+  BreakerRegistry,
+  ClearableCache,
+  HealthSource,
+  HealthSourceComponentStatusChange,
+  HealthSourceStatusChange,
+  RestartRequester,
+} from './health-source.js';
 import { RetryRecovery } from './retry-recovery.js';
 import {
   type FailureSeverity,
@@ -27,9 +34,12 @@ import {
 /** A recovery strategy (`RecoveryStrategyFactory`) or a healing strategy (ordered steps with verification). */
 export type RecoverySpec = RecoveryStrategy | HealingStrategy;
 
-/** Who escalates once `escalationThreshold` recoveries of a component failed (an `EscalationRecovery` fits). */
+/**
+ * Who escalates once `escalationThreshold` recoveries of a component failed (an `EscalationRecovery` fits).
+ * `options.signal` aborts when the healer stops: the escalation should then stop delivering.
+ */
 export interface Escalator {
-  execute(error: unknown, context: RecoveryContext): Promise<unknown>;
+  execute(error: unknown, context: RecoveryContext, options?: { signal?: AbortSignal }): Promise<unknown>;
 }
 
 /** What the healer needs from a breaker manager: `CircuitBreakerManager` fits it. */
@@ -268,6 +278,7 @@ interface OpenFailure {
   severity: FailureSeverity;
   error: unknown;
   since: number;
+  /** What detected it (a sweep's retry keeps it: it is not a detection). */
   trigger: RecoveryTrigger;
   escalated: boolean;
 }
@@ -277,6 +288,8 @@ interface RecoveryJob {
   severity: FailureSeverity;
   error: unknown;
   trigger: RecoveryTrigger;
+  /** What detected the failure, when the recovery is a retry by the sweep (`trigger` is then 'periodic'). */
+  origin?: RecoveryTrigger;
   since: number;
   operation?: (ctx: PolicyContext) => unknown;
   signal?: AbortSignal | undefined;
@@ -307,8 +320,8 @@ function checkSpec(v: OptionsValidator, path: string, spec: unknown): void {
  * failure category (`strategyMap`, else `defaultStrategy`); at most `maxConcurrentRecoveries` run at once,
  * each within `recoveryTimeout`; after `escalationThreshold` failed recoveries in a row of a component, it
  * escalates. Wired to a breaker manager, an opened breaker becomes a failure to heal and a healed component's
- * breaker is reset; wired to a health monitor, an unhealthy component is healed and the recovery counts only
- * once its check passes again (the check named after the component). One recovery per component runs at a
+ * breaker is reset; wired to a health monitor, a component turning unhealthy is healed and the recovery
+ * counts as verified only once the checks that failed pass again and the component's status is healthy. One recovery per component runs at a
  * time for detected failures (a second detection joins it). Bounded: history, components, categories.
  *
  * @example
@@ -362,8 +375,12 @@ export class SelfHealer {
   private readonly byCategory = new Map<string, MutableCounters>();
   private history: RecoveryRecord[] = [];
   private readonly caches = new Map<string, ClearableCache>();
-  /** Check name by component, when a status change named a check other than the component. */
-  private readonly checkNames = new Map<string, string>();
+  /** Per component: checks that went unhealthy and are not healthy again (verification runs them). */
+  private readonly failingChecks = new Map<string, Set<string>>();
+  /** Per component: checks that status changes named. */
+  private readonly knownChecks = new Map<string, Set<string>>();
+  /** Per component: its last status seen (events of check and component changes are deduplicated by it). */
+  private readonly componentStatus = new Map<string, string>();
   private readonly preventiveActions = new Map<string, PreventiveAction>();
   private readonly lastPreventive = new Map<string, number>();
   private readonly preventiveStats = { requested: 0, succeeded: 0, failed: 0, skipped: 0 };
@@ -451,24 +468,31 @@ export class SelfHealer {
 
   /**
    * Watches a health monitor: a component turning unhealthy becomes, while started, a failure (category
-   * `healthCategory`); one turning healthy resolves it. Recoveries of a component that has a check are
-   * verified by running that check (the one its status change named, else the one named like the
-   * component) until it reports healthy (`verifyAttempts` runs, `verifyIntervalMs` apart). Replaces any monitor set before.
+   * `healthCategory`); the failure is resolved only when the component's status turns healthy (the
+   * monitor's `componentStatusChange` when it emits it, else the component status it reports on each
+   * check's `statusChange`, else that check's status). Recoveries of a component that has checks are
+   * verified by running the checks that went unhealthy (else its known checks, else the one named like the
+   * component when it exists) and then requiring the component's status to be healthy (`verifyAttempts`
+   * runs, `verifyIntervalMs` apart); a component with no check to run is not verified (`verified: false`).
+   * Replaces any monitor set before.
    */
   setHealthMonitor(monitor: HealthSource): void {
     this.offHealth?.();
     this.health = monitor;
-    this.offHealth = monitor.on('statusChange', ({ component, to, check }) => {
-      if (typeof check === 'string' && check !== component) {
-        this.checkNames.delete(component);
-        this.checkNames.set(component, check);
-        if (this.checkNames.size > this.maxComponents) this.checkNames.delete(this.checkNames.keys().next().value as string);
-      }
-      if (to === 'healthy') this.resolve(component, 'health');
-      else if (to === 'unhealthy' && this.running) {
-        void this.detect(component, this.healthCategory, new Error(`Health check reports "${component}" unhealthy`), 'high', 'health');
-      }
-    });
+    this.failingChecks.clear();
+    this.knownChecks.clear();
+    this.componentStatus.clear();
+    const offs: Unsubscribe[] = [monitor.on('statusChange', (e) => this.onCheckStatus(monitor, e))];
+    try {
+      const on = monitor.on as unknown as (event: 'componentStatusChange', fn: (e: HealthSourceComponentStatusChange) => void) => unknown;
+      const off = on.call(monitor, 'componentStatusChange', (e) => {
+        if (typeof e?.component === 'string' && typeof e.to === 'string') this.onComponentStatus(e.component, e.to);
+      });
+      if (typeof off === 'function') offs.push(off as Unsubscribe);
+    } catch {
+      // A source without component events: per-check events only.
+    }
+    this.offHealth = () => offs.forEach((off) => off());
   }
 
   /** Sets who carries out rolling restarts (the `Supervisor`). */
@@ -615,9 +639,9 @@ export class SelfHealer {
     this.emit('preventive-action-started', { component, action: name, reason });
     const record = this.newRecord(component, 'preventive', 'low', 'preventive', name, 'preventive', now);
     try {
-      await this.timeout.execute(
-        ({ signal }) => action(request, this.healingContext(component, 'preventive', 'low', undefined, signal, undefined)),
-        { signal: this.master.signal },
+      await this.runInSlot(
+        async (signal) => action(request, this.healingContext(component, 'preventive', 'low', undefined, signal, undefined)),
+        this.master.signal,
       );
       this.preventiveStats.succeeded++;
       this.finish(record, 'succeeded');
@@ -629,8 +653,6 @@ export class SelfHealer {
       this.finish(record, 'failed', error);
       this.emit('preventive-action-failed', { component, action: name, reason, error });
       return { status: 'failed', error };
-    } finally {
-      this.active--;
     }
   }
 
@@ -722,12 +744,12 @@ export class SelfHealer {
   }
 
   /** Recovers the open failure of `component`, joining a recovery already running for it. */
-  private recoverOpen(component: string): Promise<RecoveryRecord> {
+  private recoverOpen(component: string, trigger?: RecoveryTrigger): Promise<RecoveryRecord> {
     const running = this.inflight.get(component);
     if (running !== undefined) return running;
     const f = this.openFailures.get(component);
     if (f === undefined) return Promise.resolve(this.newRecord(component, 'unknown', 'low', 'manual', 'none', 'none', this.clock.now(), 'skipped'));
-    const job: RecoveryJob = { component, category: f.category, severity: f.severity, error: f.error, trigger: f.trigger, since: f.since };
+    const job: RecoveryJob = { component, category: f.category, severity: f.severity, error: f.error, trigger: trigger ?? f.trigger, origin: f.trigger, since: f.since };
     const promise = this.recoverJob(job).then(({ record }) => record);
     this.inflight.set(component, promise);
     void promise.finally(() => this.inflight.delete(component));
@@ -752,13 +774,13 @@ export class SelfHealer {
     this.active++;
     for (const s of stats) s.attempts++;
     this.emit('recovery-started', { component, category, severity, strategy: spec.name, trigger });
-    const verify = job.operation === undefined ? this.verifierFor(component, trigger) : undefined;
+    const verify = job.operation === undefined ? this.verifierFor(component, job.origin ?? trigger) : undefined;
     const linked = new LinkedAbortController(job.signal);
     const offMaster = onAbort(this.master.signal, () => linked.abort(this.master.signal.reason));
     let escalation: unknown;
     try {
-      const value = await this.timeout.execute(
-        async ({ signal }) => {
+      const value = await this.runInSlot(
+        async (signal) => {
           const check = verify === undefined ? undefined : () => verify(signal);
           let result: unknown;
           if (healing) {
@@ -811,7 +833,7 @@ export class SelfHealer {
           }
           return result;
         },
-        { signal: linked.signal },
+        linked.signal,
       );
       if (!healing && spec.type === 'escalate') {
         this.onFailed(job, record, stats, 'escalated', new RecoveryFailedError(`"${component}" escalated by "${spec.name}"`, { component, strategy: spec.name, escalated: true, cause: job.error }), escalation);
@@ -826,8 +848,43 @@ export class SelfHealer {
     } finally {
       offMaster();
       linked.dispose();
-      this.active--;
     }
+  }
+
+  /**
+   * Runs `fn` within `recoveryTimeout` in a concurrency slot the caller took (`active++`). The caller gets
+   * the timeout at the deadline, but the slot is freed only once `fn`'s own promise settles: a strategy
+   * that ignores its signal still counts against `maxConcurrentRecoveries` while it runs.
+   */
+  private runInSlot<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    let running = false;
+    let returned = false;
+    let freed = false;
+    const free = (): void => {
+      if (freed) return;
+      freed = true;
+      this.active--;
+    };
+    const strategyDone = (): void => {
+      running = false;
+      if (returned) free();
+    };
+    const callerDone = (): void => {
+      returned = true;
+      if (!running) free();
+    };
+    const result = this.timeout.execute(
+      ({ signal: inner }) => {
+        running = true;
+        const own = fn(inner);
+        void own.then(strategyDone, strategyDone);
+        return own;
+      },
+      { signal },
+    );
+    // Registered before the caller awaits `result`: the slot is free by the time the caller resumes.
+    void result.then(callerDone, callerDone);
+    return result;
   }
 
   private onSucceeded(job: RecoveryJob, record: RecoveryRecord, stats: MutableCounters[]): void {
@@ -891,16 +948,16 @@ export class SelfHealer {
   private async escalate(job: RecoveryJob, failedRecoveries: number, lastError: unknown, base: Omit<HealerEvent, 'type' | 'timestamp'>): Promise<void> {
     let escalation: unknown;
     if (this.escalator !== undefined) {
+      // stop() aborts it: nothing of the escalation (handler deadlines, webhook requests) outlives the healer.
+      const signal = this.master.signal;
       try {
-        escalation = await this.escalator.execute(job.error, {
-          component: job.component,
-          category: job.category,
-          severity: job.severity,
-          failedRecoveries,
-          lastRecoveryError: lastError,
-        });
+        escalation = await this.escalator.execute(
+          job.error,
+          { component: job.component, category: job.category, severity: job.severity, failedRecoveries, lastRecoveryError: lastError },
+          { signal },
+        );
       } catch (error) {
-        reportCallbackError(error, `SelfHealer "${this.name}" escalation`);
+        if (!signal.aborted) reportCallbackError(error, `SelfHealer "${this.name}" escalation`);
       }
     }
     this.emit('escalated', { ...base, error: job.error, failedRecoveries, escalation });
@@ -915,23 +972,95 @@ export class SelfHealer {
     if (this.openFailures.delete(component)) this.emit('failure-resolved', { component, resolvedBy: by });
   }
 
-  /** A probe of `component`'s health check, when there is a check to run. */
-  private verifierFor(component: string, trigger: RecoveryTrigger): ((signal: AbortSignal) => Promise<boolean>) | undefined {
+  /**
+   * A probe of `component`'s health, when there is a check to run: runs its checks (see {@link checksOf})
+   * and passes when they all report healthy and so does the component (when the source reports it).
+   */
+  private verifierFor(component: string, origin: RecoveryTrigger): ((signal: AbortSignal) => Promise<boolean>) | undefined {
     const health = this.health;
     if (health?.runCheck === undefined) return undefined;
-    if (trigger !== 'health' && health.getComponentHealth?.(component) === undefined) return undefined;
+    if (origin !== 'health' && health.getComponentHealth?.(component) === undefined) return undefined;
+    if (this.checksOf(health, component) === undefined) return undefined;
     return async (signal) => {
       for (let i = 0; i < this.verifyAttempts; i++) {
         if (i > 0) await sleep(this.clock, this.verifyIntervalMs, signal);
+        const names = this.checksOf(health, component) ?? [];
         try {
-          const result = await (health.runCheck as NonNullable<HealthSource['runCheck']>)(this.checkNames.get(component) ?? component);
-          if (result.status === 'healthy') return true;
+          const results = await Promise.all(names.map((name) => (health.runCheck as NonNullable<HealthSource['runCheck']>).call(health, name)));
+          if (names.length === 0 || results.some((r) => r.status !== 'healthy')) continue;
+          if (health.getComponentHealth !== undefined) {
+            const status = health.getComponentHealth(component)?.status;
+            if (status !== 'healthy') continue;
+            this.noteComponentStatus(component, status);
+          }
+          return true;
         } catch {
           if (signal.aborted) throw signal.reason;
         }
       }
       return false;
     };
+  }
+
+  /**
+   * Checks to run to verify `component`: those that went unhealthy, else those known for it (from status
+   * changes and its reported results), else the one named like it (unless the source lists its checks and
+   * there is none of that name); undefined when there is none.
+   */
+  private checksOf(health: HealthSource, component: string): string[] | undefined {
+    const registered = health.getCheckNames === undefined ? undefined : new Set(health.getCheckNames());
+    const exists = (name: string): boolean => registered === undefined || registered.has(name);
+    const failing = [...(this.failingChecks.get(component) ?? [])].filter(exists);
+    if (failing.length > 0) return failing;
+    const known = new Set(this.knownChecks.get(component));
+    for (const result of health.getComponentHealth?.(component)?.checks ?? []) known.add(result.check ?? result.name);
+    const names = [...known].filter(exists);
+    if (names.length > 0) return names;
+    return exists(component) ? [component] : undefined;
+  }
+
+  /** A check's status changed: remember the check, then follow its component's status. */
+  private onCheckStatus(health: HealthSource, { component, to, check }: HealthSourceStatusChange): void {
+    if (typeof check === 'string') {
+      this.addCheck(this.knownChecks, component, check);
+      if (to === 'unhealthy') this.addCheck(this.failingChecks, component, check);
+      else if (to === 'healthy') this.failingChecks.get(component)?.delete(check);
+    }
+    let status: string | undefined;
+    if (health.getComponentHealth !== undefined) status = health.getComponentHealth(component)?.status;
+    else if (typeof check === 'string' && (this.failingChecks.get(component)?.size ?? 0) > 0) status = 'unhealthy';
+    this.onComponentStatus(component, status ?? to);
+  }
+
+  /** A component's status is `status`: on a change, healthy resolves its failure, unhealthy detects one. */
+  private onComponentStatus(component: string, status: string): void {
+    if (this.componentStatus.get(component) === status) return;
+    this.noteComponentStatus(component, status);
+    if (status === 'healthy') {
+      this.failingChecks.delete(component);
+      this.resolve(component, 'health');
+    } else if (status === 'unhealthy' && this.running) {
+      void this.detect(component, this.healthCategory, new Error(`Health check reports "${component}" unhealthy`), 'high', 'health');
+    }
+  }
+
+  private noteComponentStatus(component: string, status: string): void {
+    this.componentStatus.delete(component);
+    this.componentStatus.set(component, status);
+    if (this.componentStatus.size > this.maxComponents) this.componentStatus.delete(this.componentStatus.keys().next().value as string);
+  }
+
+  /** Adds `check` to `component`'s set in `map` (both bounded by `maxComponents`). */
+  private addCheck(map: Map<string, Set<string>>, component: string, check: string): void {
+    let set = map.get(component);
+    if (set === undefined) {
+      set = new Set();
+      map.set(component, set);
+      if (map.size > this.maxComponents) map.delete(map.keys().next().value as string);
+    }
+    set.delete(check);
+    set.add(check);
+    if (set.size > this.maxComponents) set.delete(set.values().next().value as string);
   }
 
   private healingContext(
@@ -974,6 +1103,8 @@ export class SelfHealer {
       if (this.inflight.has(component)) continue;
       const status = this.health?.getComponentHealth?.(component)?.status;
       if (status === 'healthy') {
+        this.noteComponentStatus(component, status);
+        this.failingChecks.delete(component);
         this.resolve(component, 'health');
         continue;
       }
@@ -981,10 +1112,7 @@ export class SelfHealer {
         this.resolve(component, 'circuit-breaker');
         continue;
       }
-      if (!f.escalated && this.autoRecover) {
-        f.trigger = 'periodic';
-        void this.recoverOpen(component);
-      }
+      if (!f.escalated && this.autoRecover) void this.recoverOpen(component, 'periodic');
     }
   }
 

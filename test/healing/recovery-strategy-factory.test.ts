@@ -209,6 +209,27 @@ describe('RecoveryStrategyFactory.createEscalation', () => {
   });
 });
 
+describe('EscalationRecovery cancellation', () => {
+  it('regression: recover() honours request.signal: handlers are aborted and no deadline timer outlives it', async () => {
+    const clock = new VirtualClock();
+    const escalation = RecoveryStrategyFactory.createEscalation({ name: 'page', notificationChannels: ['hung'], handlerTimeoutMs: 60_000, clock });
+    let handlerSignal: AbortSignal | undefined;
+    escalation.registerHandler('hung', (_m, ctx) => new Promise<void>(() => void (handlerSignal = ctx.signal)));
+    const controller = new AbortController();
+    const result = track(escalation.recover({ error: new Error('down'), context: { component: 'api' }, signal: controller.signal }));
+    await clock.advanceAsync(0);
+    expect(clock.pendingTimers).toBe(1);
+    const reason = new Error('stopped');
+    controller.abort(reason);
+    await new Promise((r) => setImmediate(r));
+    expect(handlerSignal?.aborted).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+    expect(result).toMatchObject({ state: 'rejected', error: reason });
+    // An already aborted signal notifies nobody.
+    expect(await errorOf(escalation.execute(new Error('x'), {}, { signal: controller.signal }))).toBe(reason);
+  });
+});
+
 describe('seed README: Recovery Strategies', () => {
   it('runs the Retry, Fallback and Escalation snippets as written', async () => {
     let n = 0;

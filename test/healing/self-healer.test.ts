@@ -3,11 +3,13 @@ import { EventEmitter } from '../../src/core/events.js';
 import { isTimeoutError } from '../../src/core/errors.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
+import { HealthMonitor } from '../../src/health/health-monitor.js';
 import { CircuitBreakerManager } from '../../src/policies/circuit-breaker-manager.js';
 import { isRecoveryFailedError, isRecoveryRefusedError, type RecoveryFailedError } from '../../src/healing/errors.js';
 import type { HealthSource, HealthStatusName } from '../../src/healing/health-source.js';
+import type { RecoveryStrategy } from '../../src/healing/recovery-strategy.js';
 import { RecoveryStrategyFactory } from '../../src/healing/recovery-strategy-factory.js';
-import { SelfHealer, type HealerEvent } from '../../src/healing/self-healer.js';
+import { SelfHealer, type BreakerManagerSource, type HealerEvent } from '../../src/healing/self-healer.js';
 import { healingStrategies } from '../../src/healing/built-in-healing-strategies.js';
 import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
 import { errorOf, track } from '../support/promises.js';
@@ -46,6 +48,12 @@ function collect(healer: SelfHealer): HealerEvent[] {
 }
 
 const neverSettles = { name: 'hang', type: 'retry' as const, recover: () => new Promise<never>(() => undefined) };
+/** Runs until its signal aborts. */
+const untilAborted: RecoveryStrategy = {
+  name: 'until-aborted',
+  type: 'retry',
+  recover: ({ signal }) => new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
+};
 
 describe('SelfHealer.executeWithHealing', () => {
   it('runs the category strategy (a retry runs fn again) and returns its result', async () => {
@@ -88,7 +96,7 @@ describe('SelfHealer.executeWithHealing', () => {
   });
 
   it('refuses recoveries beyond maxConcurrentRecoveries (not queued)', async () => {
-    const healer = new SelfHealer({ maxConcurrentRecoveries: 2, defaultStrategy: neverSettles, clock: new VirtualClock() });
+    const healer = new SelfHealer({ maxConcurrentRecoveries: 2, defaultStrategy: untilAborted, clock: new VirtualClock() });
     const fail = (): Promise<never> => Promise.reject(new Error('down'));
     const a = track(healer.executeWithHealing('a', fail));
     const b = track(healer.executeWithHealing('b', fail));
@@ -117,6 +125,31 @@ describe('SelfHealer.executeWithHealing', () => {
     const [record] = healer.getHistory();
     expect(record).toMatchObject({ status: 'failed', timedOut: true, durationMs: 5_000 });
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('regression: a timed-out recovery keeps its concurrency slot until the strategy itself settles', async () => {
+    const clock = new VirtualClock();
+    let finish!: () => void;
+    const stubborn: RecoveryStrategy = { name: 'stubborn', type: 'restore', recover: () => new Promise<void>((r) => (finish = r)) };
+    const healer = new SelfHealer({ clock, recoveryTimeout: 1_000, maxConcurrentRecoveries: 1, defaultStrategy: stubborn });
+    const p = track(healer.executeWithHealing('slow', () => Promise.reject(new Error('down'))));
+    await clock.advanceAsync(1_000);
+    // The caller gets the timeout at the deadline...
+    expect(p.state).toBe('rejected');
+    expect(isTimeoutError((p.error as Error).cause)).toBe(true);
+    // ...but the strategy still runs, so its slot is still taken: the next recovery is refused.
+    expect(healer.getStatistics().activeRecoveries).toBe(1);
+    expect(isRecoveryRefusedError(await errorOf(healer.executeWithHealing('other', () => Promise.reject(new Error('x')))))).toBe(true);
+    finish();
+    await new Promise((r) => setImmediate(r));
+    expect(healer.getStatistics().activeRecoveries).toBe(0);
+    const next = track(healer.executeWithHealing('other', () => Promise.reject(new Error('x'))));
+    await new Promise((r) => setImmediate(r));
+    expect(healer.getStatistics().activeRecoveries).toBe(1);
+    finish();
+    await new Promise((r) => setImmediate(r));
+    expect(next.state).toBe('resolved');
+    expect(healer.getStatistics().activeRecoveries).toBe(0);
   });
 
   it('a healing strategy heals, then the call runs again as its verification', async () => {
@@ -239,6 +272,51 @@ describe('SelfHealer wiring', () => {
     healer.dispose();
   });
 
+  it('regression: escalation at the threshold is cancelled by stop(), leaving no handler timer', async () => {
+    const clock = new VirtualClock();
+    const escalation = RecoveryStrategyFactory.createEscalation({ name: 'page', notificationChannels: ['ops'], handlerTimeoutMs: 60_000, clock });
+    let handlerSignal: AbortSignal | undefined;
+    escalation.registerHandler('ops', (_m, ctx) => new Promise<void>(() => void (handlerSignal = ctx.signal)));
+    const failing: RecoveryStrategy = { name: 'nope', type: 'restore', recover: () => Promise.reject(new Error('still down')) };
+    const healer = new SelfHealer({ clock, escalationThreshold: 1, escalation, defaultStrategy: failing });
+    const events = collect(healer);
+    healer.start();
+    await healer.detectFailure('cache', 'redis', new Error('ECONNREFUSED'));
+    expect(handlerSignal?.aborted).toBe(false);
+    expect(clock.pendingTimers).toBeGreaterThan(0);
+    healer.stop();
+    expect(handlerSignal?.aborted).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(events.filter((e) => e.type === 'escalated')).toMatchObject([{ component: 'cache', failedRecoveries: 1 }]);
+  });
+
+  it('regression: the sweep keeps the original trigger, so a failure from a breaker closed silently is resolved', async () => {
+    const clock = new VirtualClock();
+    let state = 'open';
+    let emitChange!: (e: { name: string; from: string; to: string; reason: string }) => void;
+    const breakers: BreakerManagerSource = {
+      get: (name) => (name === 'pricing' ? { state, reset: () => undefined } : undefined),
+      on: (_event, fn) => {
+        emitChange = fn;
+        return () => undefined;
+      },
+    };
+    const failing: RecoveryStrategy = { name: 'nope', type: 'restore', recover: () => Promise.reject(new Error('still down')) };
+    const healer = new SelfHealer({ clock, healthCheckInterval: 1_000, escalationThreshold: 10, defaultStrategy: failing });
+    healer.setCircuitBreakers(breakers);
+    healer.start();
+    const events = collect(healer);
+    emitChange({ name: 'pricing', from: 'closed', to: 'open', reason: 'failure-count' });
+    await clock.advanceAsync(1_000); // the sweep retries it
+    expect(healer.getHistory().map((r) => r.trigger)).toEqual(['circuit-breaker', 'periodic']);
+    state = 'closed'; // closed without an event
+    await clock.advanceAsync(1_000);
+    expect(events.filter((e) => e.type === 'failure-resolved')).toMatchObject([{ component: 'pricing', resolvedBy: 'circuit-breaker' }]);
+    expect(healer.getOpenFailures()).toEqual([]);
+    healer.stop();
+  });
+
   it('the periodic sweep retries refused or failed recoveries and closes failures that got healthy', async () => {
     const clock = new VirtualClock();
     const health = new FakeHealth();
@@ -273,6 +351,66 @@ describe('SelfHealer wiring', () => {
     healer.stop();
     stuck.stop();
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('SelfHealer with a HealthMonitor: components with several checks', () => {
+  it('regression: a recovery is not reported verified while the check that failed is still unhealthy, and the failure closes only when the component turns healthy', async () => {
+    const clock = new VirtualClock();
+    const monitor = new HealthMonitor({ clock, checkInterval: 1_000 });
+    let pingOk = false;
+    // Component "db" has two checks: "db-ping" fails, "db-latency" is fine.
+    monitor.registerCheck('db-ping', () => pingOk, { component: 'db' });
+    monitor.registerCheck('db-latency', () => true, { component: 'db' });
+    const noop: RecoveryStrategy = { name: 'noop', type: 'restore', recover: async () => undefined };
+    const healer = new SelfHealer({ clock, defaultStrategy: noop, strategyMap: { health: noop } });
+    healer.setHealthMonitor(monitor);
+    healer.start();
+    const runs: string[] = [];
+    const runCheck = monitor.runCheck.bind(monitor);
+    monitor.runCheck = (name) => (runs.push(name), runCheck(name));
+    const events = collect(healer);
+
+    await monitor.runAll();
+    await clock.advanceAsync(10);
+    runs.splice(0, 2); // runAll's own runs
+    expect(monitor.getComponentHealth('db')?.status).toBe('unhealthy');
+    // Verification ran the check that failed (not "db-latency", which turned healthy after it).
+    expect(runs).toEqual(['db-ping']);
+    expect(events.filter((e) => e.type === 'recovery-succeeded')).toEqual([]);
+    expect(healer.getHistory()).toMatchObject([{ component: 'db', status: 'failed', verified: false }]);
+    expect(healer.getOpenFailures().map((f) => f.component)).toEqual(['db']);
+    expect(events.some((e) => e.type === 'failure-resolved')).toBe(false);
+
+    // The failing check passes: the component turns healthy and the failure is resolved.
+    pingOk = true;
+    await monitor.runCheck('db-ping');
+    expect(events.filter((e) => e.type === 'failure-resolved')).toMatchObject([{ component: 'db', resolvedBy: 'health' }]);
+    expect(healer.getOpenFailures()).toEqual([]);
+    healer.dispose();
+    monitor.dispose();
+  });
+
+  it('never asks for a check named after a component whose only check has another name', async () => {
+    const clock = new VirtualClock();
+    const monitor = new HealthMonitor({ clock });
+    monitor.registerCheck('db-ping', () => true, { component: 'db' });
+    const runs: string[] = [];
+    const runCheck = monitor.runCheck.bind(monitor);
+    monitor.runCheck = (name) => (runs.push(name), runCheck(name));
+    const noop: RecoveryStrategy = { name: 'noop', type: 'restore', recover: async () => undefined };
+    const healer = new SelfHealer({ clock, defaultStrategy: noop });
+    healer.setHealthMonitor(monitor);
+    // No result and no status change yet: nothing known to verify with, so not verified (and "db" not asked for).
+    expect(await healer.detectFailure('db', 'x', new Error('down'))).toMatchObject({ status: 'succeeded', verified: false });
+    expect(runs).toEqual([]);
+    // Once the check has reported, it is the component's known check: verification runs it.
+    await monitor.runCheck('db-ping');
+    runs.length = 0;
+    expect(await healer.detectFailure('db', 'x', new Error('down'))).toMatchObject({ status: 'succeeded', verified: true });
+    expect(runs).toEqual(['db-ping']);
+    healer.dispose();
+    monitor.dispose();
   });
 });
 
