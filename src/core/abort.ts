@@ -3,6 +3,45 @@ import type { Clock } from './clock.js';
 /** A signal that never aborts; the default when a caller passes none. Shared, so it costs nothing per call. */
 export const neverAbortedSignal: AbortSignal = new AbortController().signal;
 
+/** Callbacks waiting for each signal, behind one native listener per signal. */
+const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
+
+function dispatchAbort(this: AbortSignal): void {
+  const callbacks = abortCallbacks.get(this);
+  if (callbacks === undefined) return;
+  abortCallbacks.delete(this);
+  for (const callback of callbacks) callback();
+}
+
+/**
+ * Runs `callback` once when `signal` aborts; returns a function that unsubscribes (idempotent). However
+ * many calls wait on one long-lived signal (a server's shutdown signal, a request signal shared by many
+ * calls), the signal carries a single native listener, so Node never warns about too many listeners and
+ * unsubscribing is O(1). Check `signal.aborted` before subscribing: an already aborted signal never fires.
+ */
+export function onAbort(signal: AbortSignal, callback: () => void): () => void {
+  if (signal === neverAbortedSignal || signal.aborted) return noop;
+  let callbacks = abortCallbacks.get(signal);
+  if (callbacks === undefined) {
+    callbacks = new Set();
+    abortCallbacks.set(signal, callbacks);
+    signal.addEventListener('abort', dispatchAbort, { once: true });
+  }
+  // A wrapper per subscription, so the same callback may be subscribed twice and removed once.
+  const entry = (): void => callback();
+  callbacks.add(entry);
+  return () => {
+    const current = abortCallbacks.get(signal);
+    if (current === undefined || !current.delete(entry)) return;
+    if (current.size === 0) {
+      abortCallbacks.delete(signal);
+      signal.removeEventListener('abort', dispatchAbort);
+    }
+  };
+}
+
+const noop = (): void => undefined;
+
 /** Throws `signal.reason` if `signal` is aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason;
@@ -13,10 +52,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
  * listener placed on the parent, so long-lived parent signals never accumulate listeners.
  */
 export class LinkedAbortController extends AbortController {
-  private parent: AbortSignal | undefined;
-  private readonly onParentAbort = (): void => {
-    this.abort(this.parent?.reason);
-  };
+  private unsubscribe: (() => void) | undefined;
 
   constructor(parent?: AbortSignal) {
     super();
@@ -25,16 +61,13 @@ export class LinkedAbortController extends AbortController {
       this.abort(parent.reason);
       return;
     }
-    this.parent = parent;
-    parent.addEventListener('abort', this.onParentAbort, { once: true });
+    this.unsubscribe = onAbort(parent, () => this.abort(parent.reason));
   }
 
   /** Detaches from the parent signal. Idempotent. */
   dispose(): void {
-    if (this.parent !== undefined) {
-      this.parent.removeEventListener('abort', this.onParentAbort);
-      this.parent = undefined;
-    }
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
   }
 }
 
@@ -46,14 +79,16 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
   if (signal?.aborted) return Promise.reject(signal.reason);
   if (ms <= 0) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      timer.cancel();
-      reject(signal?.reason);
-    };
     const timer = clock.schedule(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe =
+      signal === undefined
+        ? noop
+        : onAbort(signal, () => {
+            timer.cancel();
+            reject(signal.reason);
+          });
   });
 }

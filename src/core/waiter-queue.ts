@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js';
-import { neverAbortedSignal } from './abort.js';
+import { onAbort } from './abort.js';
 
 /** How a waiter left a {@link WaiterQueue} without being woken. @internal */
 export type LeaveReason = 'abort' | 'expire';
@@ -19,6 +19,7 @@ class Waiter {
   prev: Waiter | undefined = undefined;
   next: Waiter | undefined = undefined;
   timer: TimerHandle | undefined = undefined;
+  unsubscribe: (() => void) | undefined = undefined;
   resolve!: () => void;
   reject!: (reason: unknown) => void;
 
@@ -27,9 +28,9 @@ class Waiter {
     readonly signal: AbortSignal,
   ) {}
 
-  handleEvent(): void {
+  readonly onAbort = (): void => {
     this.queue.leave(this, this.signal.reason, 'abort');
-  }
+  };
 }
 
 /**
@@ -65,7 +66,7 @@ export class WaiterQueue {
     }
     this.tail = waiter;
     this.count++;
-    if (signal !== neverAbortedSignal) signal.addEventListener('abort', waiter);
+    waiter.unsubscribe = onAbort(signal, waiter.onAbort);
     if (expiry !== undefined) {
       waiter.timer = expiry.clock.schedule(() => this.leave(waiter, expiry.error(), 'expire'), expiry.ms);
     }
@@ -97,7 +98,8 @@ export class WaiterQueue {
     else next.prev = prev;
     waiter.prev = waiter.next = undefined;
     this.count--;
-    if (waiter.signal !== neverAbortedSignal) waiter.signal.removeEventListener('abort', waiter);
+    waiter.unsubscribe?.();
+    waiter.unsubscribe = undefined;
     if (waiter.timer !== undefined) {
       waiter.timer.cancel();
       waiter.timer = undefined;

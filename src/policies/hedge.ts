@@ -1,4 +1,4 @@
-import { neverAbortedSignal } from '../core/abort.js';
+import { onAbort } from '../core/abort.js';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
 import { OptionsValidator } from '../core/options.js';
@@ -245,6 +245,7 @@ class HedgedCall<T> {
   private running = 0;
   private timer: TimerHandle | undefined;
   private settled = false;
+  private unsubscribeCaller: (() => void) | undefined;
   private readonly onCallerAbort = (): void => {
     const reason: unknown = this.context.signal.reason;
     this.finish(undefined, reason);
@@ -261,7 +262,7 @@ class HedgedCall<T> {
   ) {}
 
   start(): void {
-    if (this.context.signal !== neverAbortedSignal) this.context.signal.addEventListener('abort', this.onCallerAbort);
+    this.unsubscribeCaller = onAbort(this.context.signal, this.onCallerAbort);
     this.launch();
   }
 
@@ -327,9 +328,8 @@ class HedgedCall<T> {
     this.settled = true;
     this.timer?.cancel();
     this.timer = undefined;
-    if (this.context.signal !== neverAbortedSignal) {
-      this.context.signal.removeEventListener('abort', this.onCallerAbort);
-    }
+    this.unsubscribeCaller?.();
+    this.unsubscribeCaller = undefined;
     if (reason === undefined) return;
     for (const controller of this.controllers) {
       if (controller !== keep && !controller.signal.aborted) controller.abort(reason);

@@ -1,4 +1,4 @@
-import { LinkedAbortController, neverAbortedSignal } from '../core/abort.js';
+import { LinkedAbortController, onAbort } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { TimeoutError } from '../core/errors.js';
 import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js';
@@ -110,11 +110,8 @@ export class Timeout implements Policy {
         settled = true;
         timer.cancel();
         controller.dispose();
-        if (callerSignal !== neverAbortedSignal) callerSignal.removeEventListener('abort', onCallerAbort);
+        unsubscribe();
         return true;
-      };
-      const onCallerAbort = (): void => {
-        if (settle()) reject(callerSignal.reason);
       };
       const timer = this.clock.schedule(() => {
         timeoutError = new TimeoutError(ms);
@@ -122,7 +119,10 @@ export class Timeout implements Policy {
         controller.abort(timeoutError);
         if (strategy === 'aggressive' && settle()) reject(timeoutError);
       }, ms);
-      if (callerSignal !== neverAbortedSignal) callerSignal.addEventListener('abort', onCallerAbort);
+      // Shared per signal (core onAbort): many calls on one caller signal add one native listener in all.
+      const unsubscribe = onAbort(callerSignal, () => {
+        if (settle()) reject(callerSignal.reason);
+      });
 
       let pending: PromiseLike<T> | T;
       try {
