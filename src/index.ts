@@ -387,3 +387,32 @@ export type {
   Resilience,
 } from './system.js';
 export { createResilience } from './system.js';
+
+// cache
+export type {
+  CacheDuration,
+  CacheEntry,
+  CacheLayer,
+  CacheLayerMetrics,
+  CacheLoader,
+  CacheLoaderContext,
+  CacheMetrics,
+  CacheSetOptions,
+  CacheWarmingOptions,
+  GetOrSetOptions,
+  InMemoryCacheLayerOptions,
+  LayerGuardOptions,
+  MemoryLayerOptions,
+  MultiLayerCacheEvents,
+  MultiLayerCacheOptions,
+  Serializer,
+  StaleReason,
+  WarmEntry,
+} from './cache/index.js';
+export { CacheSerializationError, InMemoryCacheLayer, MultiLayerCache, jsonSerializer, richSerializer } from './cache/index.js';
+
+// fleet primitives
+export type { Bus, BusHandler, BusStatus } from './core/bus.js';
+export { MemoryBus, MemoryBusHub } from './core/bus.js';
+export type { DistributedLock, LocalLockOptions, LockLease } from './core/distributed-lock.js';
+export { LocalLock } from './core/distributed-lock.js';

@@ -22,7 +22,8 @@ export type ResilienceErrorCode =
   | 'RECOVERY_FAILED'
   | 'RECOVERY_REFUSED'
   | 'CHECKPOINT_NOT_FOUND'
-  | 'WEBHOOK_FAILED';
+  | 'WEBHOOK_FAILED'
+  | 'CACHE_SERIALIZATION';
 
 /** Options shared by every resilience error. */
 export interface ResilienceErrorOptions {

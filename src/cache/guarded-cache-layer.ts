@@ -1,0 +1,229 @@
+import { systemClock, type Clock } from '../core/clock.js';
+import { isBrokenCircuitError, TimeoutError } from '../core/errors.js';
+import type { EventEmitter } from '../core/events.js';
+import { LatencyHistogram } from '../core/latency-histogram.js';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from '../policies/circuit-breaker.js';
+import type { CacheLayer } from './cache-layer.js';
+import type { CacheLayerMetrics, MultiLayerCacheEvents } from './cache-metrics.js';
+
+/** The answer of a guarded operation that failed, timed out (soft) or was skipped by the open circuit. @internal */
+export const UNAVAILABLE: unique symbol = Symbol('unavailable');
+/** @internal */
+export type Unavailable = typeof UNAVAILABLE;
+
+/** How each remote layer is protected, as given to `MultiLayerCache`'s `remote` option (or per layer). */
+export interface LayerGuardOptions {
+  /**
+   * How long a caller waits for the layer before carrying on without it (the next layer, the loader). The
+   * command keeps running until `hardTimeoutMs`. @default 50
+   */
+  softTimeoutMs?: number;
+  /** When a command still unanswered counts as a failure of the layer for its circuit breaker. @default 1000 */
+  hardTimeoutMs?: number;
+  /**
+   * The layer's circuit breaker. It opens on a failure rate, never on a first error, and while open the
+   * layer is bypassed without waiting. @default time window 10 s, failureRateThreshold 0.5,
+   * minimumCalls 5, openMs 5000, halfOpen 1 probe
+   */
+  breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock' | 'initialState'>;
+  /**
+   * Keys written or deleted while the layer could not be reached are remembered (up to this many) and
+   * deleted from it when its circuit closes again, so it never serves a value changed during its outage.
+   * @default 10000
+   */
+  maxResyncKeys?: number;
+}
+
+const DEFAULT_BREAKER: Omit<CircuitBreakerOptions, 'name' | 'clock'> = {
+  window: { type: 'time', ms: 10_000, buckets: 10 },
+  failureRateThreshold: 0.5,
+  minimumCalls: 5,
+  openMs: 5_000,
+  halfOpen: { maxCalls: 1, successes: 1 },
+};
+
+/**
+ * A remote {@link CacheLayer} behind its own circuit breaker, soft and hard timeouts and metrics. Every
+ * operation resolves (never rejects): with the layer's answer or with {@link UNAVAILABLE}.
+ * @internal
+ */
+export class GuardedCacheLayer {
+  readonly name: string;
+  readonly breaker: CircuitBreaker;
+  hits = 0;
+  misses = 0;
+  staleHits = 0;
+  errors = 0;
+  softTimeouts = 0;
+  skipped = 0;
+  private readonly latency = new LatencyHistogram();
+  private readonly softTimeoutMs: number;
+  private readonly hardTimeoutMs: number;
+  private readonly maxResyncKeys: number;
+  private readonly clock: Clock;
+  /** Operations to replay on recovery: `k<key>`, `p<prefix>`, `t<tagKey>`. */
+  private readonly resync = new Set<string>();
+  private resyncOverflowed = false;
+  private resyncing = false;
+
+  constructor(
+    readonly layer: CacheLayer,
+    options: LayerGuardOptions,
+    clock: Clock | undefined,
+    private readonly events: EventEmitter<MultiLayerCacheEvents>,
+  ) {
+    this.name = layer.name;
+    this.clock = clock ?? systemClock;
+    this.softTimeoutMs = options.softTimeoutMs ?? 50;
+    this.hardTimeoutMs = options.hardTimeoutMs ?? 1_000;
+    this.maxResyncKeys = options.maxResyncKeys ?? 10_000;
+    this.breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, ...options.breaker, name: `cache-layer:${layer.name}`, clock: this.clock });
+    this.breaker.on('stateChange', ({ from, to }) => {
+      this.events.emit('layerStateChange', { layer: this.name, from, to });
+      if (to === 'closed') void this.replay();
+    });
+  }
+
+  /** The layer's stored string, `undefined` on a miss, or {@link UNAVAILABLE}. */
+  get(key: string): Promise<string | undefined | Unavailable> {
+    return this.run('get', () => this.layer.get(key), undefined);
+  }
+
+  set(key: string, value: string, ttlMs: number, tagKeys: readonly string[]): Promise<void | Unavailable> {
+    return this.run('set', () => this.layer.set(key, value, ttlMs, tagKeys), `k${key}`);
+  }
+
+  delete(keys: readonly string[]): Promise<void | Unavailable> {
+    return this.run('delete', () => this.layer.delete(keys), keys.map((key) => `k${key}`));
+  }
+
+  deleteByPrefix(prefix: string): Promise<number | Unavailable> {
+    return this.run('deleteByPrefix', () => this.layer.deleteByPrefix(prefix), `p${prefix}`);
+  }
+
+  deleteByTag(tagKey: string): Promise<number | Unavailable> {
+    return this.run('deleteByTag', () => this.layer.deleteByTag(tagKey), `t${tagKey}`);
+  }
+
+  /** Whether calls currently go to the layer (its circuit is not open). */
+  get available(): boolean {
+    const state = this.breaker.state;
+    return state !== 'open' && state !== 'isolated';
+  }
+
+  metrics(): CacheLayerMetrics {
+    const lookups = this.hits + this.staleHits + this.misses;
+    return {
+      name: this.name,
+      state: this.breaker.state as CircuitState,
+      hits: this.hits,
+      misses: this.misses,
+      staleHits: this.staleHits,
+      hitRate: lookups === 0 ? 0 : this.hits / lookups,
+      errors: this.errors,
+      softTimeouts: this.softTimeouts,
+      skipped: this.skipped,
+      pendingResync: this.resync.size,
+      latency: {
+        count: this.latency.count,
+        mean: this.latency.mean(),
+        p50: this.latency.percentile(0.5),
+        p99: this.latency.percentile(0.99),
+      },
+    };
+  }
+
+  private run<T>(operation: string, command: () => Promise<T>, resyncOps: string | string[] | undefined): Promise<T | Unavailable> {
+    if (!this.available) {
+      this.skipped++;
+      this.remember(resyncOps);
+      return Promise.resolve(UNAVAILABLE);
+    }
+    const start = this.clock.now();
+    return new Promise<T | Unavailable>((resolve) => {
+      let answered = false;
+      const soft = this.clock.schedule(() => {
+        if (answered) return;
+        answered = true;
+        this.softTimeouts++;
+        resolve(UNAVAILABLE);
+      }, this.softTimeoutMs);
+      this.breaker.execute(() => this.withHardTimeout(command)).then(
+        (value) => {
+          soft.cancel();
+          this.latency.record(this.clock.now() - start);
+          if (answered) return;
+          answered = true;
+          resolve(value);
+        },
+        (error: unknown) => {
+          soft.cancel();
+          if (isBrokenCircuitError(error)) this.skipped++;
+          else {
+            this.errors++;
+            if (this.events.wants('layerError')) this.events.emit('layerError', { layer: this.name, operation, error });
+          }
+          this.remember(resyncOps);
+          if (answered) return;
+          answered = true;
+          resolve(UNAVAILABLE);
+        },
+      );
+    });
+  }
+
+  private withHardTimeout<T>(command: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.clock.schedule(() => reject(new TimeoutError(this.hardTimeoutMs)), this.hardTimeoutMs, { keepAlive: false });
+      let pending: Promise<T>;
+      try {
+        pending = command();
+      } catch (error) {
+        timer.cancel();
+        reject(error);
+        return;
+      }
+      // The command may settle after the hard timeout: it is still observed, so it never goes unhandled.
+      pending.then(
+        (value) => {
+          timer.cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          timer.cancel();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private remember(ops: string | string[] | undefined): void {
+    if (ops === undefined) return;
+    for (const op of typeof ops === 'string' ? [ops] : ops) {
+      if (this.resync.size >= this.maxResyncKeys && !this.resync.has(op)) this.resyncOverflowed = true;
+      else this.resync.add(op);
+    }
+  }
+
+  /** Deletes from the recovered layer what changed while it was unreachable. */
+  private async replay(): Promise<void> {
+    if (this.resyncing || (this.resync.size === 0 && !this.resyncOverflowed)) return;
+    this.resyncing = true;
+    const ops = [...this.resync];
+    const complete = !this.resyncOverflowed;
+    this.resync.clear();
+    this.resyncOverflowed = false;
+    let failed = 0;
+    const keys = ops.filter((op) => op.startsWith('k')).map((op) => op.slice(1));
+    for (let i = 0; i < keys.length; i += 500) {
+      const batch = keys.slice(i, i + 500);
+      if ((await this.run('delete', () => this.layer.delete(batch), batch.map((key) => `k${key}`))) === UNAVAILABLE) failed += batch.length;
+    }
+    for (const op of ops) {
+      if (op.startsWith('p') && (await this.deleteByPrefix(op.slice(1))) === UNAVAILABLE) failed++;
+      if (op.startsWith('t') && (await this.deleteByTag(op.slice(1))) === UNAVAILABLE) failed++;
+    }
+    this.resyncing = false;
+    this.events.emit('layerResynced', { layer: this.name, operations: ops.length, failed, complete });
+  }
+}
