@@ -2,6 +2,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Optional peer dependencies are imported only under src/adapters/ (by their subpath).
+const peerImports = ['ioredis', 'better-sqlite3', 'prom-client', '@opentelemetry/api', '@nestjs/common', 'express', 'fastify'].map((name) => ({
+  name,
+  message: 'Optional peer dependencies are imported only under src/adapters/.',
+}));
+// core/ and policies/ have no runtime dependency at all.
+const runtimeImports = ['lru-cache', 'croner', 'devalue', 'yaml'].map((name) => ({ name, message: 'core and policies have no runtime dependency.' }));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
@@ -18,6 +26,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    ignores: ['src/adapters/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: peerImports }] },
+  },
+  {
     files: ['src/core/**/*.ts', 'src/policies/**/*.ts'],
     // The two modules that own the process's real timers.
     ignores: ['src/core/deadline-scheduler.ts', 'src/core/coarse-time.ts'],
@@ -30,7 +43,10 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Use clock.now().' }],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../adapters/*', '../../adapters/*'], message: 'core and policies never import adapters.' }] },
+        {
+          paths: [...peerImports, ...runtimeImports],
+          patterns: [{ group: ['../adapters/*', '../../adapters/*'], message: 'core and policies never import adapters.' }],
+        },
       ],
     },
   },
@@ -39,7 +55,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../policies/*', '../adapters/*'], message: 'core imports nothing of ours above it.' }] },
+        {
+          paths: [...peerImports, ...runtimeImports],
+          patterns: [{ group: ['../policies/*', '../adapters/*'], message: 'core imports nothing of ours above it.' }],
+        },
       ],
     },
   },

@@ -28,3 +28,22 @@ export function table(headers, rows) {
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   console.log(lines.join('\n'));
 }
+
+/**
+ * Measures several calls in alternating rounds (A, B, C, A, B, C...) so that drift in machine load hits
+ * them alike; returns the median nanoseconds per call of each. Use it for I/O-bound calls (a Redis round trip).
+ * @param {(() => Promise<unknown>)[]} calls
+ */
+export async function measureInterleaved(calls, { iterations = 2_000, rounds = 9, warmup = 500 } = {}) {
+  for (const call of calls) for (let i = 0; i < warmup; i++) await call();
+  const samples = calls.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let c = 0; c < calls.length; c++) {
+      const call = calls[c];
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < iterations; i++) await call();
+      samples[c].push(Number(process.hrtime.bigint() - start) / iterations);
+    }
+  }
+  return samples.map((s) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)]);
+}
