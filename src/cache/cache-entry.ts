@@ -11,7 +11,7 @@ export interface CacheEntry<T = unknown> {
   expiresAt: number;
   /** End of the grace period (>= `expiresAt`). */
   graceUntil: number;
-  /** Tags the entry can be deleted by. */
+  /** Full keys of the tag sets the entry belongs to (the cache prefix, namespace and tag). */
   tags: readonly string[] | undefined;
 }
 

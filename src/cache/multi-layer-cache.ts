@@ -574,14 +574,14 @@ export class MultiLayerCache {
     }
   }
 
-  private tagKeysOf(entry: CacheEntry): string[] {
-    return entry.tags === undefined ? [] : entry.tags.map((tag) => this.tagKey(tag));
+  /** Entries carry the full keys of their tag sets, so any view of the cache indexes them alike. */
+  private tagKeysOf(entry: CacheEntry): readonly string[] {
+    return entry.tags ?? [];
   }
 
   private remember(fullKey: string, entry: CacheEntry, now: number, size: number): void {
     const rt = this.rt;
-    const tagKeys = entry.tags === undefined ? undefined : this.tagKeysOf(entry);
-    rt.memory?.set(fullKey, { entry, epoch: rt.epoch, holdUntil: now + rt.holdMs, tagKeys, size });
+    rt.memory?.set(fullKey, { entry, epoch: rt.epoch, holdUntil: now + rt.holdMs, tagKeys: entry.tags, size });
   }
 
   /**
@@ -593,7 +593,7 @@ export class MultiLayerCache {
     const now = rt.clock.now();
     const ttlMs = options?.ttl === undefined ? rt.defaults.ttlMs : (cacheDurationMs(options.ttl) as number);
     const graceMs = options?.grace === undefined ? rt.defaults.graceMs : (cacheDurationMs(options.grace) as number);
-    const entry = createEntry(value, now, ttlMs, graceMs, options?.tags);
+    const entry = createEntry(value, now, ttlMs, graceMs, options?.tags?.map((tag) => this.tagKey(tag)));
     const needsText = rt.remotes.length > 0 || (rt.measureSize && rt.sizeOf === undefined);
     const text = needsText ? encodeEntry(entry, rt.serializer, fullKey.slice(this.keyPrefix.length)) : '';
     return { entry, text, now };
