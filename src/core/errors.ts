@@ -23,7 +23,9 @@ export type ResilienceErrorCode =
   | 'RECOVERY_REFUSED'
   | 'CHECKPOINT_NOT_FOUND'
   | 'WEBHOOK_FAILED'
-  | 'CACHE_SERIALIZATION';
+  | 'CACHE_SERIALIZATION'
+  | 'CHAOS_REFUSED'
+  | 'GAME_DAY_LOCKED';
 
 /** Options shared by every resilience error. */
 export interface ResilienceErrorOptions {
@@ -107,6 +109,14 @@ export class InjectedFaultError extends ResilienceError {
 }
 nameErrorClass(InjectedFaultError);
 
+/** Raised when chaos is refused: a production environment without explicit permission, safe mode, a fault kind not allowed. */
+export class ChaosRefusedError extends ResilienceError {
+  constructor(message: string, options?: ResilienceErrorOptions) {
+    super('CHAOS_REFUSED', message, options);
+  }
+}
+nameErrorClass(ChaosRefusedError);
+
 /** Raised when an adaptive concurrency limit sheds a call. */
 export class ConcurrencyLimitError extends ResilienceError {
   /** The limit in force when the call was shed. */
@@ -184,6 +194,8 @@ export const isRetryBudgetExhaustedError = (error: unknown): error is RetryBudge
   hasCode(error, 'RETRY_BUDGET_EXHAUSTED');
 /** Whether `error` is an {@link InjectedFaultError}. */
 export const isInjectedFaultError = (error: unknown): error is InjectedFaultError => hasCode(error, 'INJECTED_FAULT');
+/** Whether `error` is a {@link ChaosRefusedError}. */
+export const isChaosRefusedError = (error: unknown): error is ChaosRefusedError => hasCode(error, 'CHAOS_REFUSED');
 /** Whether `error` is a {@link ConcurrencyLimitError}. */
 export const isConcurrencyLimitError = (error: unknown): error is ConcurrencyLimitError =>
   hasCode(error, 'CONCURRENCY_LIMITED');
