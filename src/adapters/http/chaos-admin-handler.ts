@@ -1,0 +1,233 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ChaosRegistry } from '../../chaos/chaos-registry.js';
+import { parseFaultSpec } from '../../chaos/fault-spec.js';
+import { isChaosRefusedError } from '../../core/errors.js';
+import { InvalidOptionsError, OptionsValidator } from '../../core/options.js';
+
+/** A fault on the process's own resources (CPU, memory, event loop), as the admin endpoint starts it. */
+export interface ResourceFaultHandle {
+  readonly id: string;
+  readonly kind: string;
+  stop(): void | Promise<void>;
+}
+
+/** Starts resource faults from JSON (`{ kind: 'cpu', percent: 80, durationMs: 10000 }`...). */
+export type ResourceFaultStarter = (spec: Record<string, unknown>) => ResourceFaultHandle | Promise<ResourceFaultHandle>;
+
+/** What a service tells a scenario runner about itself (`GET <base>/status`). */
+export interface TargetStatus {
+  /** Breaker states by name. */
+  breakers?: Record<string, string>;
+  /** Current degradation level. */
+  degradation?: { level: string };
+  /** Named figures a scenario's success criteria can read (`order_completion: 0.97`). */
+  metrics?: Record<string, number>;
+  [key: string]: unknown;
+}
+
+/** Options of {@link createChaosAdminHandler}. */
+export interface ChaosAdminHandlerOptions {
+  registry: ChaosRegistry;
+  /**
+   * Bearer token every request must carry (`Authorization: Bearer <token>`), compared in constant time.
+   * Without one the endpoint refuses everything.
+   */
+  token: string;
+  /** Path prefix. @default '/admin/chaos' */
+  basePath?: string;
+  /** Starts resource faults (`POST <base>/resources`); absent: that path answers 501. */
+  resources?: ResourceFaultStarter;
+  /** The service's status for `GET <base>/status`. */
+  status?: () => TargetStatus | Promise<TargetStatus>;
+  /** Largest accepted body. @default 65536 */
+  maxBodyBytes?: number;
+}
+
+/** A node:http handler: resolves `true` when it answered the request, `false` when the path is not its own. */
+export type ChaosAdminHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    detail: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+  }
+}
+
+/**
+ * The chaos part of a service's admin API, for `antifragile run` and operators: read the chaos state,
+ * switch chaos on and off, inject and remove faults by dependency, start and stop resource faults, read
+ * the service's status. Every request needs the bearer token; errors are `application/problem+json`
+ * (RFC 9457) and change nothing. Mount it in any node:http, Express or Fastify server.
+ *
+ * Routes under `basePath`: `GET /` state · `POST /enable` · `POST /disable` · `POST /faults`
+ * `{ dependency, fault }` · `DELETE /faults/:id` · `DELETE /faults[?dependency=]` · `POST /resources` ·
+ * `DELETE /resources/:id` · `GET /status`.
+ *
+ * @example
+ * const chaosAdmin = createChaosAdminHandler({ registry, token: process.env.ADMIN_TOKEN! });
+ * http.createServer(async (req, res) => { if (!(await chaosAdmin(req, res))) app(req, res); });
+ */
+export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): ChaosAdminHandler {
+  const v = new OptionsValidator('createChaosAdminHandler');
+  if (typeof options !== 'object' || options === null) {
+    v.fail('options', 'an object', options);
+    v.throwIfInvalid();
+  }
+  v.required('registry', options.registry, 'a ChaosRegistry');
+  if (v.required('token', options.token, 'a bearer token (a string of at least 16 characters)') && (typeof options.token !== 'string' || options.token.length < 16)) {
+    v.fail('token', 'a bearer token (a string of at least 16 characters)', options.token);
+  }
+  v.string('basePath', options.basePath);
+  v.func('resources', options.resources);
+  v.func('status', options.status);
+  v.integer('maxBodyBytes', options.maxBodyBytes, 1);
+  v.throwIfInvalid();
+
+  const base = (options.basePath ?? '/admin/chaos').replace(/\/$/, '');
+  const expected = digest(options.token);
+  const maxBody = options.maxBodyBytes ?? 65_536;
+  const registry = options.registry;
+  const resources = new Map<string, ResourceFaultHandle>();
+
+  const route = async (req: IncomingMessage, path: string, query: URLSearchParams): Promise<{ status: number; body?: unknown }> => {
+    const method = req.method ?? 'GET';
+    if (path === '' || path === '/') {
+      if (method !== 'GET') throw methodNotAllowed(method, path);
+      return {
+        status: 200,
+        body: {
+          enabled: registry.control.enabled,
+          permitted: registry.control.permitted,
+          environment: registry.control.environment,
+          dependencies: registry.dependencies(),
+          faults: registry.active(),
+          resources: [...resources.values()].map(({ id, kind }) => ({ id, kind })),
+        },
+      };
+    }
+    if (path === '/enable' || path === '/disable') {
+      if (method !== 'POST') throw methodNotAllowed(method, path);
+      if (path === '/enable') registry.control.enable('admin api');
+      else registry.control.disable('admin api');
+      return { status: 200, body: { enabled: registry.control.enabled } };
+    }
+    if (path === '/faults') {
+      if (method === 'POST') {
+        const body = await readJson(req, maxBody);
+        const input = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+        const check = new OptionsValidator('fault request');
+        if (typeof input.dependency !== 'string' || input.dependency === '') check.fail('dependency', 'a dependency name', input.dependency);
+        check.throwIfInvalid();
+        const fault = registry.inject(input.dependency as string, parseFaultSpec(input.fault, 'fault'));
+        return { status: 201, body: registry.active().find((f) => f.id === fault.id) };
+      }
+      if (method === 'DELETE') return { status: 200, body: { removed: registry.clear(query.get('dependency') ?? undefined) } };
+      throw methodNotAllowed(method, path);
+    }
+    const faultId = /^\/faults\/([^/]+)$/.exec(path)?.[1];
+    if (faultId !== undefined) {
+      if (method !== 'DELETE') throw methodNotAllowed(method, path);
+      if (!registry.remove(decodeURIComponent(faultId))) throw new HttpProblem(404, 'Not Found', `No active fault ${faultId}`);
+      return { status: 204 };
+    }
+    if (path === '/resources') {
+      if (method !== 'POST') throw methodNotAllowed(method, path);
+      if (options.resources === undefined) throw new HttpProblem(501, 'Not Implemented', 'This service does not expose resource faults');
+      if (!registry.control.enabled) throw new HttpProblem(409, 'Conflict', 'Chaos is disabled; POST /enable first');
+      const body = await readJson(req, maxBody);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid([{ path: 'body', expected: 'an object with a kind', received: typeof body }]);
+      const handle = await options.resources(body as Record<string, unknown>);
+      resources.set(handle.id, handle);
+      return { status: 201, body: { id: handle.id, kind: handle.kind } };
+    }
+    const resourceId = /^\/resources\/([^/]+)$/.exec(path)?.[1];
+    if (resourceId !== undefined) {
+      if (method !== 'DELETE') throw methodNotAllowed(method, path);
+      const handle = resources.get(decodeURIComponent(resourceId));
+      if (handle === undefined) throw new HttpProblem(404, 'Not Found', `No running resource fault ${resourceId}`);
+      resources.delete(handle.id);
+      await handle.stop();
+      return { status: 204 };
+    }
+    if (path === '/status') {
+      if (method !== 'GET') throw methodNotAllowed(method, path);
+      return { status: 200, body: options.status === undefined ? {} : await options.status() };
+    }
+    throw new HttpProblem(404, 'Not Found', `No admin route ${method} ${base}${path}`);
+  };
+
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://admin.invalid');
+    if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
+    try {
+      if (!authorized(req.headers.authorization, expected)) {
+        throw new HttpProblem(401, 'Unauthorized', 'A valid bearer token is required', {});
+      }
+      const { status, body } = await route(req, url.pathname.slice(base.length), url.searchParams);
+      if (body === undefined) {
+        res.writeHead(status).end();
+      } else {
+        const text = JSON.stringify(body);
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+      }
+    } catch (error) {
+      sendProblem(res, toProblem(error), url.pathname);
+    }
+    return true;
+  };
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/** Constant-time comparison (of fixed-length digests, so the token's length does not leak either). */
+function authorized(header: string | undefined, expected: Buffer): boolean {
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
+  return timingSafeEqual(digest(header.slice(7).trim()), expected);
+}
+
+function methodNotAllowed(method: string, path: string): HttpProblem {
+  return new HttpProblem(405, 'Method Not Allowed', `${method} is not allowed on ${path || '/'}`);
+}
+
+function invalid(issues: { path: string; expected: string; received: string }[]): HttpProblem {
+  return new HttpProblem(400, 'Bad Request', issues.map((i) => `${i.path}: expected ${i.expected}, received ${i.received}`).join('; '), { errors: issues });
+}
+
+function toProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof InvalidOptionsError) return invalid(error.issues.map((i) => ({ ...i })));
+  if (isChaosRefusedError(error)) return new HttpProblem(403, 'Forbidden', error.message, { code: error.code });
+  return new HttpProblem(500, 'Internal Server Error', error instanceof Error ? error.message : String(error));
+}
+
+function sendProblem(res: ServerResponse, problem: HttpProblem, instance: string): void {
+  const body = JSON.stringify({ type: 'about:blank', title: problem.title, status: problem.status, detail: problem.message, instance, ...problem.extra });
+  const headers: Record<string, string | number> = { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) };
+  if (problem.status === 401) headers['www-authenticate'] = 'Bearer';
+  if (!res.headersSent) res.writeHead(problem.status, headers);
+  res.end(body);
+}
+
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new HttpProblem(413, 'Content Too Large', `Body larger than ${maxBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw invalid([{ path: 'body', expected: 'a JSON object', received: 'an empty body' }]);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw invalid([{ path: 'body', expected: 'valid JSON', received: error instanceof Error ? error.message : 'unparsable text' }]);
+  }
+}

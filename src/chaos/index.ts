@@ -1,0 +1,17 @@
+export type { ChaosBehaviorOptions } from './chaos-behavior.js';
+export type { ChaosControlEvents, ChaosControlOptions } from './chaos-control.js';
+export type { ChaosFaultOptions } from './chaos-fault.js';
+export type { ChaosLatencyOptions } from './chaos-latency.js';
+export type { ChaosOutcomeOptions } from './chaos-outcome.js';
+export type { ActiveFault, ActiveFaultInfo, ChaosRegistryEvents, ChaosRegistryOptions } from './chaos-registry.js';
+export type { ChaosScope } from './chaos-scope.js';
+export type { ChaosCall, ChaosKind, ChaosStrategyEvents, ChaosStrategyOptions } from './chaos-strategy.js';
+export type { FaultKind, FaultSpec } from './fault-spec.js';
+export { ChaosBehavior } from './chaos-behavior.js';
+export { ChaosControl } from './chaos-control.js';
+export { ChaosFault } from './chaos-fault.js';
+export { ChaosLatency } from './chaos-latency.js';
+export { ChaosOutcome } from './chaos-outcome.js';
+export { ChaosInjector, ChaosRegistry } from './chaos-registry.js';
+export { currentChaosScope, withChaosScope } from './chaos-scope.js';
+export { JSON_FAULT_KINDS, parseFaultSpec } from './fault-spec.js';
