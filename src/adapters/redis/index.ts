@@ -15,6 +15,13 @@ export type { RedisBusOptions } from './redis-bus.js';
 export type { RedisCacheLayerOptions } from './redis-cache-layer.js';
 export type { RedisClient } from './redis-client.js';
 export type { RedisLockOptions } from './redis-lock.js';
+export type {
+  SharedBreakerMode,
+  SharedCircuitBreakerEvents,
+  SharedCircuitBreakerMetrics,
+  SharedCircuitBreakerOptions,
+  SharedCircuitBreakerSnapshot,
+} from './shared-circuit-breaker.js';
 export { createRedisCache } from './create-redis-cache.js';
 export { DistributedRateLimiter } from './distributed-rate-limiter.js';
 export { FleetCoordinator } from './fleet-coordinator.js';
@@ -24,3 +31,4 @@ export { FleetGameDayLock, GameDayLockedError, isGameDayLockedError } from './fl
 export { RedisBus } from './redis-bus.js';
 export { RedisCacheLayer } from './redis-cache-layer.js';
 export { RedisLock } from './redis-lock.js';
+export { SharedCircuitBreaker } from './shared-circuit-breaker.js';
