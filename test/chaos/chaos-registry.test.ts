@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isChaosRefusedError } from '../../src/core/errors.js';
-import { InvalidOptionsError } from '../../src/core/options.js';
+import type { InvalidOptionsError } from '../../src/core/options.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { CircuitBreaker } from '../../src/policies/circuit-breaker.js';
 import { Fallback } from '../../src/policies/fallback.js';

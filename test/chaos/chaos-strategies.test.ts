@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isInjectedFaultError, isChaosRefusedError } from '../../src/core/errors.js';
-import { InvalidOptionsError } from '../../src/core/options.js';
+import type { InvalidOptionsError } from '../../src/core/options.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { pipeline } from '../../src/policies/pipeline.js';
 import { Retry } from '../../src/policies/retry.js';
