@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../core/clock.js';
+import { coarseNowOf, systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { isBrokenCircuitError, TimeoutError } from '../core/errors.js';
 import type { EventEmitter } from '../core/events.js';
 import { LatencyHistogram } from '../core/latency-histogram.js';
@@ -65,6 +65,11 @@ export class GuardedCacheLayer {
   private readonly resync = new Set<string>();
   private resyncOverflowed = false;
   private resyncing = false;
+  /** Whether the breaker is known closed (kept from its events, so the hot path reads no clock). */
+  private closed = true;
+  private readonly coarseNow: () => number;
+  /** Coarse time of the last timed command: one command per coarse tick is timed for the latency figures. */
+  private lastSampleAt = -1;
 
   constructor(
     readonly layer: CacheLayer,
@@ -78,7 +83,9 @@ export class GuardedCacheLayer {
     this.hardTimeoutMs = options.hardTimeoutMs ?? 1_000;
     this.maxResyncKeys = options.maxResyncKeys ?? 10_000;
     this.breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, ...options.breaker, name: `cache-layer:${layer.name}`, clock: this.clock });
+    this.coarseNow = coarseNowOf(this.clock);
     this.breaker.on('stateChange', ({ from, to }) => {
+      this.closed = to === 'closed';
       this.events.emit('layerStateChange', { layer: this.name, from, to });
       if (to === 'closed') void this.replay();
     });
@@ -107,6 +114,7 @@ export class GuardedCacheLayer {
 
   /** Whether calls currently go to the layer (its circuit is not open). */
   get available(): boolean {
+    if (this.closed) return true;
     const state = this.breaker.state;
     return state !== 'open' && state !== 'isolated';
   }
@@ -139,61 +147,63 @@ export class GuardedCacheLayer {
       this.remember(resyncOps);
       return Promise.resolve(UNAVAILABLE);
     }
-    const start = this.clock.now();
+    const coarse = this.coarseNow();
+    const timed = coarse !== this.lastSampleAt;
+    if (timed) this.lastSampleAt = coarse;
+    const start = timed ? this.clock.now() : 0;
     return new Promise<T | Unavailable>((resolve) => {
       let answered = false;
+      let hard: TimerHandle | undefined;
+      let hardReject: ((error: unknown) => void) | undefined;
+      // One timer in the common case: the hard deadline is armed only if the soft one passes unanswered.
       const soft = this.clock.schedule(() => {
         if (answered) return;
         answered = true;
         this.softTimeouts++;
         resolve(UNAVAILABLE);
+        hard = this.clock.schedule(() => hardReject?.(new TimeoutError(this.hardTimeoutMs)), this.hardTimeoutMs - this.softTimeoutMs, { keepAlive: false });
       }, this.softTimeoutMs);
-      this.breaker.execute(() => this.withHardTimeout(command)).then(
-        (value) => {
-          soft.cancel();
-          this.latency.record(this.clock.now() - start);
-          if (answered) return;
-          answered = true;
-          resolve(value);
-        },
-        (error: unknown) => {
-          soft.cancel();
-          if (isBrokenCircuitError(error)) this.skipped++;
-          else {
-            this.errors++;
-            if (this.events.wants('layerError')) this.events.emit('layerError', { layer: this.name, operation, error });
-          }
-          this.remember(resyncOps);
-          if (answered) return;
-          answered = true;
-          resolve(UNAVAILABLE);
-        },
-      );
-    });
-  }
-
-  private withHardTimeout<T>(command: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = this.clock.schedule(() => reject(new TimeoutError(this.hardTimeoutMs)), this.hardTimeoutMs, { keepAlive: false });
-      let pending: Promise<T>;
-      try {
-        pending = command();
-      } catch (error) {
-        timer.cancel();
-        reject(error);
-        return;
-      }
-      // The command may settle after the hard timeout: it is still observed, so it never goes unhandled.
-      pending.then(
-        (value) => {
-          timer.cancel();
-          resolve(value);
-        },
-        (error: unknown) => {
-          timer.cancel();
-          reject(error);
-        },
-      );
+      const settle = (): void => {
+        soft.cancel();
+        hard?.cancel();
+      };
+      this.breaker
+        .execute(
+          () =>
+            new Promise<T>((res, rej) => {
+              hardReject = rej;
+              let pending: Promise<T>;
+              try {
+                pending = command();
+              } catch (error) {
+                rej(error);
+                return;
+              }
+              // The command may settle after the hard timeout: it is still observed, so it never goes unhandled.
+              pending.then(res, rej);
+            }),
+        )
+        .then(
+          (value) => {
+            settle();
+            if (timed) this.latency.record(this.clock.now() - start);
+            if (answered) return;
+            answered = true;
+            resolve(value);
+          },
+          (error: unknown) => {
+            settle();
+            if (isBrokenCircuitError(error)) this.skipped++;
+            else {
+              this.errors++;
+              if (this.events.wants('layerError')) this.events.emit('layerError', { layer: this.name, operation, error });
+            }
+            this.remember(resyncOps);
+            if (answered) return;
+            answered = true;
+            resolve(UNAVAILABLE);
+          },
+        );
     });
   }
 

@@ -509,7 +509,8 @@ export class MultiLayerCache {
    */
   private async lookup(fullKey: string): Promise<Found> {
     const rt = this.rt;
-    const now = rt.clock.now();
+    // Freshness is judged on the coarse clock (a few ms stale at most); deadlines never use it.
+    const now = rt.coarseNow();
     const record = rt.memory?.get(fullKey);
     let fallback: MemoryRecord | undefined;
     if (record !== undefined) {

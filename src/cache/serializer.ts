@@ -27,14 +27,43 @@ export class CacheSerializationError extends ResilienceError {
 Object.defineProperty(CacheSerializationError.prototype, 'name', { value: 'CacheSerializationError', writable: true, configurable: true });
 
 /**
- * The default serializer (devalue): JSON plus `Date`, `Map`, `Set`, `BigInt`, `RegExp`, `undefined`,
- * `NaN`/`Infinity`/`-0`, typed arrays and repeated or circular references, all round-tripped exactly.
- * Functions, symbols and class instances are refused with the path of the offending part.
+ * The default serializer: JSON plus `Date`, `Map`, `Set`, `BigInt`, `RegExp`, `undefined`,
+ * `NaN`/`Infinity`/`-0`, typed arrays and repeated or circular references, all round-tripped exactly (with
+ * devalue). Functions, symbols and class instances are refused with the path of the offending part.
+ * Values that are plain JSON (the common case) are written as JSON and read back with `JSON.parse`, which is
+ * several times faster than devalue's reader; the first character of the text says which form it is.
  */
 export const richSerializer: Serializer = {
-  serialize: (value) => stringify(value),
-  deserialize: (text) => parse(text),
+  serialize: (value) => (isPlainJson(value, 0) ? `J${JSON.stringify(value)}` : `D${stringify(value)}`),
+  deserialize: (text) => (text.charCodeAt(0) === 74 /* J */ ? (JSON.parse(text.slice(1)) as unknown) : parse(text.slice(1))),
 };
+
+/** Whether JSON round-trips `value` exactly (and it is not too deep to check cheaply). */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > 64) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+      for (const key in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, key)) return false;
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return Object.getOwnPropertySymbols(value).length === 0;
+    }
+    default:
+      return false;
+  }
+}
 
 /**
  * Plain `JSON.stringify`/`JSON.parse`, for values shared with non-JavaScript readers. It refuses what JSON
