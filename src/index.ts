@@ -409,7 +409,7 @@ export type {
   StaleReason,
   WarmEntry,
 } from './cache/index.js';
-export { CacheSerializationError, InMemoryCacheLayer, MultiLayerCache, jsonSerializer, richSerializer } from './cache/index.js';
+export { CacheSerializationError, InMemoryCacheLayer, MultiLayerCache, jsonSerializer, policyCacheLayer, richSerializer } from './cache/index.js';
 
 // fleet primitives
 export type { Bus, BusHandler, BusStatus } from './core/bus.js';

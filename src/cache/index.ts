@@ -17,4 +17,5 @@ export type {
 export type { Serializer } from './serializer.js';
 export { InMemoryCacheLayer } from './in-memory-cache-layer.js';
 export { MultiLayerCache } from './multi-layer-cache.js';
+export { policyCacheLayer } from './policy-cache-layer.js';
 export { CacheSerializationError, jsonSerializer, richSerializer } from './serializer.js';

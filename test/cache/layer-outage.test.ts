@@ -140,3 +140,23 @@ describe('a hung remote layer', () => {
     expect(await layer.store.get('cache:k')).toBeDefined();
   });
 });
+
+describe('policyCacheLayer', () => {
+  it('runs every layer command through a policy: a chaos injector fails Redis without touching it', async () => {
+    const { ChaosControl } = await import('../../src/chaos/chaos-control.js');
+    const { ChaosRegistry } = await import('../../src/chaos/chaos-registry.js');
+    const { policyCacheLayer } = await import('../../src/cache/policy-cache-layer.js');
+    const clock = new VirtualClock(0);
+    const store = new InMemoryCacheLayer({ clock });
+    const chaos = new ChaosRegistry({ control: new ChaosControl({ environment: 'test', enabled: true }), clock });
+    const cache = new MultiLayerCache({ clock, memory: false, layers: [policyCacheLayer(store, chaos.injector('redis'))] });
+    await cache.set('k', 'v');
+    const fault = chaos.inject('redis', { kind: 'error', message: 'READONLY' });
+    const errors: unknown[] = [];
+    cache.on('layerError', ({ error }) => errors.push(error));
+    expect(await cache.getOrSet('k', () => 'from loader')).toBe('from loader');
+    expect((errors[0] as Error).message).toBe('READONLY');
+    fault.remove();
+    expect(await store.get('cache:k')).toBeDefined();
+  });
+});
