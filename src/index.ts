@@ -29,6 +29,8 @@ export {
   isLocalRefusalError,
   FallbackError,
   isFallbackError,
+  ChaosRefusedError,
+  isChaosRefusedError,
 } from './core/errors.js';
 export type { OptionIssue } from './core/options.js';
 export { InvalidOptionsError } from './core/options.js';
@@ -416,3 +418,37 @@ export type { Bus, BusHandler, BusStatus } from './core/bus.js';
 export { MemoryBus, MemoryBusHub } from './core/bus.js';
 export type { DistributedLock, LocalLockOptions, LockLease } from './core/distributed-lock.js';
 export { LocalLock } from './core/distributed-lock.js';
+
+// chaos
+export type {
+  ActiveFault,
+  ActiveFaultInfo,
+  ChaosBehaviorOptions,
+  ChaosCall,
+  ChaosControlEvents,
+  ChaosControlOptions,
+  ChaosFaultOptions,
+  ChaosKind,
+  ChaosLatencyOptions,
+  ChaosOutcomeOptions,
+  ChaosRegistryEvents,
+  ChaosRegistryOptions,
+  ChaosScope,
+  ChaosStrategyEvents,
+  ChaosStrategyOptions,
+  FaultKind,
+  FaultSpec,
+} from './chaos/index.js';
+export {
+  ChaosBehavior,
+  ChaosControl,
+  ChaosFault,
+  ChaosInjector,
+  ChaosLatency,
+  ChaosOutcome,
+  ChaosRegistry,
+  JSON_FAULT_KINDS,
+  currentChaosScope,
+  parseFaultSpec,
+  withChaosScope,
+} from './chaos/index.js';
