@@ -69,7 +69,7 @@ export default tseslint.config(
   {
     files: ['**/*.mjs', '**/*.cjs', 'bench/**', 'examples/**'],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', require: 'readonly', global: 'readonly', URL: 'readonly', fetch: 'readonly' },
+      globals: { process: 'readonly', console: 'readonly', require: 'readonly', global: 'readonly', URL: 'readonly', fetch: 'readonly', Buffer: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' },
     },
   },
 );
