@@ -452,3 +452,34 @@ export {
   parseFaultSpec,
   withChaosScope,
 } from './chaos/index.js';
+
+// chaos: TCP fault proxy
+export type {
+  BandwidthAttributes,
+  FaultProxyErrorCode,
+  FaultProxyEvents,
+  FaultProxyJson,
+  FaultProxyOptions,
+  FaultProxyStats,
+  FaultProxyUpdate,
+  LatencyAttributes,
+  LimitDataAttributes,
+  PacketLossAttributes,
+  PgResetAttributes,
+  ProxyControlServerOptions,
+  ProxyDefinition,
+  ProxyRegistryOptions,
+  RedisErrorAttributes,
+  ResetPeerAttributes,
+  SlicerAttributes,
+  SlowCloseAttributes,
+  TimeoutAttributes,
+  Toxic,
+  ToxicAttributesByType,
+  ToxicOf,
+  ToxicPatch,
+  ToxicSpec,
+  ToxicStream,
+  ToxicType,
+} from './chaos/proxy/index.js';
+export { FaultProxy, FaultProxyError, ProxyControlServer, ProxyRegistry, isFaultProxyError } from './chaos/proxy/index.js';
