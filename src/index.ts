@@ -483,3 +483,31 @@ export type {
   ToxicType,
 } from './chaos/proxy/index.js';
 export { FaultProxy, FaultProxyError, ProxyControlServer, ProxyRegistry, isFaultProxyError } from './chaos/proxy/index.js';
+
+// scenarios: load, journal, report
+export type {
+  Activity,
+  CriterionResult,
+  FaultWindow,
+  LoadSummary,
+  PhaseJournal,
+  ProbeResult,
+  ScenarioJournal,
+  TimePoint,
+} from './scenario/journal.js';
+export type {
+  ExpectedStatus,
+  HttpTransportOptions,
+  LoadGeneratorEvents,
+  LoadGeneratorOptions,
+  LoadRequest,
+  LoadResult,
+  LoadSnapshot,
+  LoadStopOptions,
+  LoadTransport,
+  RecentLoad,
+  RequestMixEntry,
+} from './scenario/load/index.js';
+export { HttpTransport, LoadGenerator, RequestMix } from './scenario/load/index.js';
+export type { ProgressStatus, ProgressStream, ProgressViewOptions } from './scenario/report/index.js';
+export { ProgressView, formatProgressLine, renderHtmlReport } from './scenario/report/index.js';
