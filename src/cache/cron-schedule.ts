@@ -19,6 +19,8 @@ export class CronSchedule {
     timezone: string | undefined,
     private readonly clock: Clock,
     private readonly task: () => Promise<unknown>,
+    /** Names the task in warnings when it fails. */
+    private readonly label = 'scheduled task',
   ) {
     // Without a callback croner starts no timer: it is used only to compute run times.
     this.cron = new Cron(pattern, { paused: true, ...(timezone === undefined ? {} : { timezone }) });
@@ -50,7 +52,7 @@ export class CronSchedule {
     if (this.running) return;
     this.running = true;
     this.task()
-      .catch((error: unknown) => reportCallbackError(error, 'cache warming'))
+      .catch((error: unknown) => reportCallbackError(error, this.label))
       .finally(() => {
         this.running = false;
       });

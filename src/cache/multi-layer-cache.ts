@@ -241,7 +241,7 @@ export class MultiLayerCache {
     };
     this.keyPrefix = prefix;
     if (options.warm?.cron !== undefined) {
-      this.rt.schedule = new CronSchedule(options.warm.cron, options.warm.timezone, clock, () => this.warm());
+      this.rt.schedule = new CronSchedule(options.warm.cron, options.warm.timezone, clock, () => this.warm(), `cache "${name}" warming`);
     }
     if (options.bus !== undefined) this.listen(options.bus);
   }

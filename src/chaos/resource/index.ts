@@ -1,0 +1,7 @@
+export type { CpuPressureOptions } from './cpu-pressure.js';
+export type { EventLoopBlockOptions } from './event-loop-block.js';
+export type { MemoryPressureOptions } from './memory-pressure.js';
+export type { ResourceFaultHandle } from './resource-fault-handle.js';
+export { CpuPressure, startCpuPressure } from './cpu-pressure.js';
+export { EVENT_LOOP_BLOCK_HARD_CAP_MS, EventLoopBlock, blockEventLoop, startEventLoopBlock } from './event-loop-block.js';
+export { MemoryPressure, startMemoryPressure } from './memory-pressure.js';
