@@ -61,21 +61,35 @@ export class GuardedCacheLayer {
   private readonly hardTimeoutMs: number;
   private readonly maxResyncKeys: number;
   private readonly clock: Clock;
-  /** Operations to replay on recovery: `k<key>`, `p<prefix>`, `t<tagKey>`. */
+  /**
+   * Deletions to replay once the layer answers again: `k<key>`, `p<prefix>`, `t<tagKey>`. An op leaves the
+   * set only when its delete succeeded; until then reads of its keys are misses.
+   */
   private readonly resync = new Set<string>();
+  /** Prefixes among {@link resync}, checked by reads. */
+  private readonly resyncPrefixes = new Set<string>();
   private resyncOverflowed = false;
   private resyncing = false;
+  private retryTimer: TimerHandle | undefined;
+  private readonly openMs: number;
   /** Whether the breaker is known closed (kept from its events, so the hot path reads no clock). */
   private closed = true;
   private readonly coarseNow: () => number;
   /** Coarse time of the last timed command: one command per coarse tick is timed for the latency figures. */
   private lastSampleAt = -1;
 
+  /**
+   * @param cachePrefix prefix of every key of the cache: when more changes piled up during an outage than
+   *   could be tracked, everything under it is deleted on recovery.
+   * @param onReplayed told which keys were deleted on recovery, so other instances can drop them too.
+   */
   constructor(
     readonly layer: CacheLayer,
     options: LayerGuardOptions,
     clock: Clock | undefined,
     private readonly events: EventEmitter<MultiLayerCacheEvents>,
+    private readonly cachePrefix = '',
+    private readonly onReplayed: (ops: { keys: string[]; prefixes: string[]; tagKeys: string[] }) => void = () => {},
   ) {
     this.name = layer.name;
     this.clock = clock ?? systemClock;
@@ -83,17 +97,37 @@ export class GuardedCacheLayer {
     this.hardTimeoutMs = options.hardTimeoutMs ?? 1_000;
     this.maxResyncKeys = options.maxResyncKeys ?? 10_000;
     this.breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, ...options.breaker, name: `cache-layer:${layer.name}`, clock: this.clock });
+    this.openMs = options.breaker?.openMs ?? (DEFAULT_BREAKER.openMs as number);
     this.coarseNow = coarseNowOf(this.clock);
     this.breaker.on('stateChange', ({ from, to }) => {
       this.closed = to === 'closed';
       this.events.emit('layerStateChange', { layer: this.name, from, to });
       if (to === 'closed') void this.replay();
+      // An idle instance never probes by itself: retry the pending deletions when the circuit may half-open.
+      if (to === 'open' && this.pendingResync) this.scheduleRetry(this.openMs);
     });
+  }
+
+  /** Whether deletions are waiting to be replayed. */
+  private get pendingResync(): boolean {
+    return this.resync.size > 0 || this.resyncOverflowed;
   }
 
   /** The layer's stored string, `undefined` on a miss, or {@link UNAVAILABLE}. */
   get(key: string): Promise<string | undefined | Unavailable> {
+    // The layer cannot tell the truth about a key changed while it was unreachable until that change has
+    // been replayed: for such a key it is unavailable (the caller falls back to L1, stale data or the loader).
+    if (this.pendingResync && this.isStale(key)) {
+      this.skipped++;
+      return Promise.resolve(UNAVAILABLE);
+    }
     return this.run('get', () => this.layer.get(key), undefined);
+  }
+
+  private isStale(key: string): boolean {
+    if (this.resyncOverflowed || this.resync.has(`k${key}`)) return true;
+    for (const prefix of this.resyncPrefixes) if (key.startsWith(prefix)) return true;
+    return false;
   }
 
   set(key: string, value: string, ttlMs: number, tagKeys: readonly string[]): Promise<void | Unavailable> {
@@ -187,6 +221,8 @@ export class GuardedCacheLayer {
           (value) => {
             settle();
             if (timed) this.latency.record(this.clock.now() - start);
+            // A deletion that failed while the circuit stayed closed is retried after the next success.
+            if (this.closed && this.pendingResync && !this.resyncing) void this.replay();
             if (answered) return;
             answered = true;
             resolve(value);
@@ -211,29 +247,81 @@ export class GuardedCacheLayer {
     if (ops === undefined) return;
     for (const op of typeof ops === 'string' ? [ops] : ops) {
       if (this.resync.size >= this.maxResyncKeys && !this.resync.has(op)) this.resyncOverflowed = true;
-      else this.resync.add(op);
+      else {
+        this.resync.add(op);
+        if (op.startsWith('p')) this.resyncPrefixes.add(op.slice(1));
+      }
     }
+    if (!this.resyncing && this.pendingResync) this.scheduleRetry(this.closed ? this.softTimeoutMs : this.openMs);
   }
 
-  /** Deletes from the recovered layer what changed while it was unreachable. */
+  private scheduleRetry(delayMs: number): void {
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = this.clock.schedule(
+      () => {
+        this.retryTimer = undefined;
+        void this.replay();
+      },
+      delayMs,
+      { keepAlive: false },
+    );
+  }
+
+  /** Stops the retry timer (the cache is closing). */
+  dispose(): void {
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
+  }
+
+  /**
+   * Deletes from the recovered layer what changed while it was unreachable. Each op leaves the pending set
+   * only once its deletion succeeded; failures stay pending for the next attempt.
+   */
   private async replay(): Promise<void> {
-    if (this.resyncing || (this.resync.size === 0 && !this.resyncOverflowed)) return;
+    if (this.resyncing || !this.pendingResync) return;
     this.resyncing = true;
+    const overflowed = this.resyncOverflowed;
     const ops = [...this.resync];
-    const complete = !this.resyncOverflowed;
-    this.resync.clear();
-    this.resyncOverflowed = false;
+    const done: { keys: string[]; prefixes: string[]; tagKeys: string[] } = { keys: [], prefixes: [], tagKeys: [] };
     let failed = 0;
-    const keys = ops.filter((op) => op.startsWith('k')).map((op) => op.slice(1));
-    for (let i = 0; i < keys.length; i += 500) {
-      const batch = keys.slice(i, i + 500);
-      if ((await this.run('delete', () => this.layer.delete(batch), batch.map((key) => `k${key}`))) === UNAVAILABLE) failed += batch.length;
-    }
-    for (const op of ops) {
-      if (op.startsWith('p') && (await this.deleteByPrefix(op.slice(1))) === UNAVAILABLE) failed++;
-      if (op.startsWith('t') && (await this.deleteByTag(op.slice(1))) === UNAVAILABLE) failed++;
+    const attempt = async <T>(command: () => Promise<T>): Promise<boolean> =>
+      (await this.run('resync', command, undefined)) !== UNAVAILABLE;
+    if (overflowed) {
+      // Too many changes to know which: everything the cache wrote here goes.
+      if (await attempt(() => this.layer.deleteByPrefix(this.cachePrefix))) {
+        this.resyncOverflowed = false;
+        this.resync.clear();
+        this.resyncPrefixes.clear();
+        done.prefixes.push(this.cachePrefix);
+      } else failed++;
+    } else {
+      const keys = ops.filter((op) => op.startsWith('k')).map((op) => op.slice(1));
+      for (let i = 0; i < keys.length; i += 500) {
+        const batch = keys.slice(i, i + 500);
+        if (await attempt(() => this.layer.delete(batch))) {
+          for (const key of batch) this.resync.delete(`k${key}`);
+          done.keys.push(...batch);
+        } else failed += batch.length;
+      }
+      for (const op of ops) {
+        const target = op.slice(1);
+        if (op.startsWith('p')) {
+          if (await attempt(() => this.layer.deleteByPrefix(target))) {
+            this.resync.delete(op);
+            this.resyncPrefixes.delete(target);
+            done.prefixes.push(target);
+          } else failed++;
+        } else if (op.startsWith('t')) {
+          if (await attempt(() => this.layer.deleteByTag(target))) {
+            this.resync.delete(op);
+            done.tagKeys.push(target);
+          } else failed++;
+        }
+      }
     }
     this.resyncing = false;
-    this.events.emit('layerResynced', { layer: this.name, operations: ops.length, failed, complete });
+    if (done.keys.length + done.prefixes.length + done.tagKeys.length > 0) this.onReplayed(done);
+    this.events.emit('layerResynced', { layer: this.name, operations: overflowed ? 1 : ops.length, failed, complete: !overflowed });
+    if (this.pendingResync) this.scheduleRetry(this.closed ? this.softTimeoutMs : this.openMs);
   }
 }

@@ -95,7 +95,11 @@ export interface MultiLayerCacheOptions {
   ttl?: CacheDuration;
   /** Default grace after the TTL, during which a stale value covers for a failing loader. @default 0 */
   grace?: CacheDuration;
-  /** Default loader timeouts of {@link MultiLayerCache.getOrSet}. */
+  /**
+   * Default loader timeouts of {@link MultiLayerCache.getOrSet}. The hard timeout aborts the loader's signal
+   * and fails the call (or serves stale); it keeps one hung loader from holding a key forever (every later
+   * miss of the key would join it). `Infinity` turns it off. @default { hardTimeoutMs: 10000 }
+   */
   loader?: { softTimeoutMs?: number; hardTimeoutMs?: number };
   /**
    * Cross-instance invalidation: deletes and writes are announced so other instances drop their L1 copy.
@@ -105,8 +109,18 @@ export interface MultiLayerCacheOptions {
   bus?: Bus;
   /** A lock so that concurrent misses load a key once per fleet, not once per instance. */
   lock?: DistributedLock;
-  /** Lock options: `ttlMs` of a lease (@default hardTimeoutMs or 10000), `waitMs` before loading anyway (@default 5000), `pollMs` (@default 50). */
-  lockOptions?: { ttlMs?: number; waitMs?: number; pollMs?: number };
+  /**
+   * Lock options: `ttlMs` of a lease (@default the loader's hard timeout), `waitMs` before loading anyway
+   * (@default 5000), `pollMs` (@default 50), `acquireTimeoutMs`: longest wait for the lock backend itself
+   * before loading without the lock (@default 100).
+   */
+  lockOptions?: { ttlMs?: number; waitMs?: number; pollMs?: number; acquireTimeoutMs?: number };
+  /**
+   * Names of remote layers private to each instance (a Redis on the same host): bus messages from other
+   * instances delete their keys there too, not only from L1. Shared layers are written by the sender itself.
+   * @default none
+   */
+  localLayers?: readonly string[];
   /** Encoding of values for the remote layers. @default richSerializer (Date, Map, Set, BigInt round-trip) */
   serializer?: Serializer;
   /** Cache warming. */
@@ -120,9 +134,15 @@ interface Defaults {
   graceMs: number;
   softTimeoutMs: number | undefined;
   hardTimeoutMs: number | undefined;
-  lockTtlMs: number;
+  lockTtlMs: number | undefined;
   lockWaitMs: number;
   lockPollMs: number;
+  lockAcquireTimeoutMs: number;
+}
+
+/** A load in flight; an invalidation of its key while it runs keeps its value out of the cache. */
+interface LoadToken {
+  invalidated: boolean;
 }
 
 /** State shared by a cache and its namespaces. */
@@ -143,7 +163,20 @@ interface Runtime {
   defaults: Defaults;
   events: EventEmitter<MultiLayerCacheEvents>;
   inflight: Map<string, Promise<unknown>>;
-  refreshing: Set<string>;
+  /** Loads in flight by key (several for one key when a refresh overlaps a miss). */
+  loads: Map<string, Set<LoadToken>>;
+  /** Number of invalidations so far; a read-through compares it before filling L1. */
+  invalidationSeq: number;
+  /** The last {@link RECENT_INVALIDATIONS} invalidations, by `seq % RECENT_INVALIDATIONS`. */
+  recentInvalidations: (InvalidationMessage | undefined)[];
+  /** Invalidations made while the bus was down, announced when it is back. */
+  unannounced: InvalidationMessage[];
+  unannouncedOverflow: boolean;
+  localLayers: GuardedCacheLayer[];
+  /** Wall-clock minus clock time (entry times are shared across processes, so they are wall-clock). */
+  wallOffset: number;
+  wallOffsetAt: number;
+  wallClock: boolean;
   epoch: number;
   trusted: boolean;
   counters: { hits: number; misses: number; staleHits: number; loads: number; loadErrors: number; coalesced: number; memoryHits: number; memoryMisses: number; memoryStale: number };
@@ -160,6 +193,8 @@ type Found =
   | { kind: 'miss' };
 
 const MISS: Found = { kind: 'miss' };
+/** Invalidations remembered for read-throughs in flight; a read that saw more does not fill L1. */
+const RECENT_INVALIDATIONS = 64;
 const TAG_SEGMENT = '__tags__:';
 
 /** Bus messages: keys, a prefix, or a tag set to drop from L1. */
@@ -201,8 +236,16 @@ export class MultiLayerCache {
     const clock = options.clock ?? systemClock;
     const memoryOptions = options.memory === false ? undefined : (options.memory ?? {});
     const events = new EventEmitter<MultiLayerCacheEvents>('cache', name);
-    const hardTimeoutMs = options.loader?.hardTimeoutMs;
+    const hardTimeoutMs = options.loader?.hardTimeoutMs ?? 10_000;
     const prefix = options.prefix ?? `${name}:`;
+    const announceReplayed = (ops: { keys: string[]; prefixes: string[]; tagKeys: string[] }): void => {
+      if (ops.keys.length > 0) this.announce({ k: ops.keys });
+      for (const p of ops.prefixes) this.announce({ p });
+      for (const t of ops.tagKeys) this.announce({ t });
+    };
+    const remotes = (options.layers ?? []).map(
+      (layer) => new GuardedCacheLayer(layer, { ...options.remote, ...options.remoteByLayer?.[layer.name] }, clock, events, prefix, announceReplayed),
+    );
     this.rt = {
       name,
       prefix,
@@ -212,9 +255,7 @@ export class MultiLayerCache {
       sizeOf: memoryOptions?.sizeOf,
       measureSize: memoryOptions?.maxSizeBytes !== undefined,
       holdMs: memoryOptions?.ttl === undefined ? Infinity : (cacheDurationMs(memoryOptions.ttl) as number),
-      remotes: (options.layers ?? []).map(
-        (layer) => new GuardedCacheLayer(layer, { ...options.remote, ...options.remoteByLayer?.[layer.name] }, clock, events),
-      ),
+      remotes,
       serializer: options.serializer ?? richSerializer,
       bus: options.bus,
       channel: `cache:${prefix}`,
@@ -223,14 +264,23 @@ export class MultiLayerCache {
         ttlMs: cacheDurationMs(options.ttl ?? 3_600) as number,
         graceMs: cacheDurationMs(options.grace ?? 0) as number,
         softTimeoutMs: options.loader?.softTimeoutMs,
-        hardTimeoutMs,
-        lockTtlMs: options.lockOptions?.ttlMs ?? hardTimeoutMs ?? 10_000,
+        hardTimeoutMs: hardTimeoutMs === Infinity ? undefined : hardTimeoutMs,
+        lockTtlMs: options.lockOptions?.ttlMs,
         lockWaitMs: options.lockOptions?.waitMs ?? 5_000,
         lockPollMs: options.lockOptions?.pollMs ?? 50,
+        lockAcquireTimeoutMs: options.lockOptions?.acquireTimeoutMs ?? 100,
       },
       events,
       inflight: new Map(),
-      refreshing: new Set(),
+      loads: new Map(),
+      invalidationSeq: 0,
+      recentInvalidations: new Array<InvalidationMessage | undefined>(RECENT_INVALIDATIONS),
+      unannounced: [],
+      unannouncedOverflow: false,
+      localLayers: remotes.filter((remote) => options.localLayers?.includes(remote.name) === true),
+      wallOffset: clock === systemClock ? Date.now() - clock.now() : 0,
+      wallOffsetAt: clock.now(),
+      wallClock: clock === systemClock,
       epoch: 0,
       trusted: options.bus === undefined || options.bus.connected,
       counters: { hits: 0, misses: 0, staleHits: 0, loads: 0, loadErrors: 0, coalesced: 0, memoryHits: 0, memoryMisses: 0, memoryStale: 0 },
@@ -277,7 +327,7 @@ export class MultiLayerCache {
     if (rt.memory !== undefined) {
       const record = rt.memory.get(fullKey);
       if (record !== undefined && rt.trusted && record.epoch === rt.epoch) {
-        const now = rt.coarseNow();
+        const now = rt.coarseNow() + rt.wallOffset;
         if (now < record.entry.expiresAt && now < record.holdUntil) {
           rt.counters.memoryHits++;
           rt.counters.hits++;
@@ -310,7 +360,7 @@ export class MultiLayerCache {
     const opts = typeof options === 'object' ? options : options === undefined ? undefined : { ttl: options };
     validateSetOptions(opts, 'set');
     const fullKey = this.fullKey(key);
-    await this.commit(fullKey, this.prepare(fullKey, value, opts));
+    await this.commit(fullKey, this.prepare(fullKey, value, opts), true);
   }
 
   /**
@@ -325,7 +375,7 @@ export class MultiLayerCache {
     if (rt.memory !== undefined) {
       const record = rt.memory.get(fullKey);
       if (record !== undefined && rt.trusted && record.epoch === rt.epoch) {
-        const now = rt.coarseNow();
+        const now = rt.coarseNow() + rt.wallOffset;
         if (now < record.entry.expiresAt && now < record.holdUntil) {
           rt.counters.memoryHits++;
           rt.counters.hits++;
@@ -365,6 +415,7 @@ export class MultiLayerCache {
   async deleteMany(keys: readonly string[]): Promise<void> {
     const fullKeys = keys.map((key) => this.fullKey(key));
     const rt = this.rt;
+    this.invalidated({ k: fullKeys });
     for (const fullKey of fullKeys) rt.memory?.delete(fullKey);
     await Promise.all(rt.remotes.map((remote) => remote.delete(fullKeys)));
     this.announce({ k: fullKeys });
@@ -376,6 +427,7 @@ export class MultiLayerCache {
     await Promise.all(
       tags.map(async (tag) => {
         const tagKey = this.tagKey(tag);
+        this.invalidated({ t: tagKey });
         rt.memory?.deleteByTag(tagKey);
         await Promise.all(rt.remotes.map((remote) => remote.deleteByTag(tagKey)));
         this.announce({ t: tagKey });
@@ -406,7 +458,7 @@ export class MultiLayerCache {
           if (entry.tags !== undefined) opts.tags = entry.tags;
           validateSetOptions(opts, `warm entry "${entry.key}"`);
           const fullKey = this.fullKey(entry.key);
-          await this.commit(fullKey, this.prepare(fullKey, value, opts));
+          await this.commit(fullKey, this.prepare(fullKey, value, opts), true);
           loaded.push(entry.key);
         } catch (error) {
           failed.push({ key: entry.key, error });
@@ -428,9 +480,14 @@ export class MultiLayerCache {
     if (this.rt.warm !== undefined && this.rt.warm.onStart !== false) await this.warm();
   }
 
-  /** Stops the warming schedule and leaves the bus. Layers' connections belong to the caller and stay open. */
+  /**
+   * Stops the warming schedule and leaves the bus. Layers' connections belong to the caller and stay open.
+   * On a namespace view it does nothing: the cache it belongs to owns the bus and the schedule.
+   */
   close(): Promise<void> {
     const rt = this.rt;
+    if (this.keyPrefix !== rt.prefix) return Promise.resolve();
+    for (const remote of rt.remotes) remote.dispose();
     rt.started = false;
     rt.schedule?.stop();
     for (const unsubscribe of rt.unsubscribes.splice(0)) unsubscribe();
@@ -492,9 +549,34 @@ export class MultiLayerCache {
     return this.keyPrefix + key;
   }
 
+  /**
+   * Wall-clock time for entry timestamps, which other processes compare with theirs: the clock's exact time
+   * plus an offset to `Date.now()` refreshed once a second (the system clock is monotonic and drifts from the
+   * wall clock over days; an injected clock is used as is).
+   */
+  private exactTime(): number {
+    const rt = this.rt;
+    const now = rt.clock.now();
+    if (rt.wallClock && now - rt.wallOffsetAt > 1_000) {
+      rt.wallOffset = Date.now() - now;
+      rt.wallOffsetAt = now;
+    }
+    return now + rt.wallOffset;
+  }
+
+  /** Like {@link exactTime}, a few milliseconds stale at most: for freshness checks, never for deadlines. */
+  private coarseTime(): number {
+    const rt = this.rt;
+    const now = rt.coarseNow();
+    if (rt.wallClock && now - rt.wallOffsetAt > 1_000) return this.exactTime() - (rt.clock.now() - now);
+    return now + rt.wallOffset;
+  }
+
   private tagKey(tag: string): string {
     if (typeof tag !== 'string' || tag === '') throw new TypeError('cache tags must be non-empty strings');
-    return `${this.rt.prefix}${TAG_SEGMENT}${this.keyPrefix.slice(this.rt.prefix.length)}${tag}`;
+    // The namespace path is length-prefixed so that no namespace/tag pair can collide with another.
+    const ns = this.keyPrefix.slice(this.rt.prefix.length);
+    return `${this.rt.prefix}${TAG_SEGMENT}${ns.length}:${ns}${tag}`;
   }
 
   private countStale(key: string, reason: StaleReason): void {
@@ -510,7 +592,7 @@ export class MultiLayerCache {
   private async lookup(fullKey: string): Promise<Found> {
     const rt = this.rt;
     // Freshness is judged on the coarse clock (a few ms stale at most); deadlines never use it.
-    const now = rt.coarseNow();
+    const now = this.coarseTime();
     const record = rt.memory?.get(fullKey);
     let fallback: MemoryRecord | undefined;
     if (record !== undefined) {
@@ -527,6 +609,7 @@ export class MultiLayerCache {
       else rt.counters.memoryMisses++;
     }
     let answered = false;
+    const seq = rt.invalidationSeq;
     for (let i = 0; i < rt.remotes.length; i++) {
       const remote = rt.remotes[i] as GuardedCacheLayer;
       const text = await remote.get(fullKey);
@@ -542,7 +625,7 @@ export class MultiLayerCache {
         remote.misses++;
         continue;
       }
-      this.fill(fullKey, entry, i, now, text as string);
+      this.fill(fullKey, entry, i, now, text as string, seq);
       if (now < entry.expiresAt) {
         remote.hits++;
         rt.counters.hits++;
@@ -551,21 +634,28 @@ export class MultiLayerCache {
       remote.staleHits++;
       return { kind: 'stale', entry };
     }
-    if (fallback !== undefined && !answered) {
-      // Every remote layer is unreachable: the L1 copy is the best answer there is.
-      if (now < fallback.entry.expiresAt) {
-        this.countStale(fullKey.slice(this.keyPrefix.length), 'layers-unavailable');
-        return { kind: 'fresh', value: fallback.entry.value };
-      }
-      return { kind: 'stale', entry: fallback.entry };
-    }
+    // Every remote layer is unreachable: the L1 copy is the best answer there is.
+    if (fallback !== undefined && !answered) return this.fallback(fullKey, fallback, now);
     return MISS;
   }
 
-  /** Copies an entry found in remote layer `index` to L1 and to the remote layers above it. */
-  private fill(fullKey: string, entry: CacheEntry, index: number, now: number, text: string): void {
+  /** An L1 copy that could not be checked against a remote layer: fresh by its TTL, or stale. */
+  private fallback(fullKey: string, record: MemoryRecord, now: number): Found {
+    if (now < record.entry.expiresAt) {
+      if (this.rt.remotes.length > 0) this.countStale(fullKey.slice(this.keyPrefix.length), 'layers-unavailable');
+      return { kind: 'fresh', value: record.entry.value };
+    }
+    return { kind: 'stale', entry: record.entry };
+  }
+
+  /**
+   * Copies an entry found in remote layer `index` to L1 and to the remote layers above it, unless the key
+   * was invalidated while it was being read: the value read may be the one that was removed.
+   */
+  private fill(fullKey: string, entry: CacheEntry, index: number, now: number, text: string, seq: number): void {
     const rt = this.rt;
-    if (rt.memory !== undefined) this.remember(fullKey, entry, now, text.length);
+    if (rt.invalidationSeq !== seq && this.invalidatedSince(fullKey, seq)) return;
+    if (rt.memory !== undefined) this.remember(fullKey, entry, now, rt.sizeOf !== undefined ? rt.sizeOf(entry.value, fullKey) : text.length);
     if (index === 0) return;
     const ttlMs = retentionMs(entry, now);
     const tagKeys = this.tagKeysOf(entry);
@@ -573,6 +663,17 @@ export class MultiLayerCache {
       const remote = rt.remotes[j] as GuardedCacheLayer;
       if (remote.available) void remote.set(fullKey, text, ttlMs, tagKeys);
     }
+  }
+
+  /** Whether an invalidation since `seq` covers `fullKey` (true when too many happened to tell). */
+  private invalidatedSince(fullKey: string, seq: number): boolean {
+    const rt = this.rt;
+    if (rt.invalidationSeq - seq >= RECENT_INVALIDATIONS) return true;
+    for (let s = seq + 1; s <= rt.invalidationSeq; s++) {
+      const message = rt.recentInvalidations[s % RECENT_INVALIDATIONS];
+      if (message === undefined || covers(message, fullKey)) return true;
+    }
+    return false;
   }
 
   /** Entries carry the full keys of their tag sets, so any view of the cache indexes them alike. */
@@ -591,7 +692,8 @@ export class MultiLayerCache {
    */
   private prepare(fullKey: string, value: unknown, options: CacheSetOptions | undefined): { entry: CacheEntry; text: string; now: number } {
     const rt = this.rt;
-    const now = rt.clock.now();
+    if (fullKey.startsWith(rt.prefix + TAG_SEGMENT)) throw new TypeError(`cache keys starting with "${TAG_SEGMENT}" are reserved for tag sets`);
+    const now = this.exactTime();
     const ttlMs = options?.ttl === undefined ? rt.defaults.ttlMs : (cacheDurationMs(options.ttl) as number);
     const graceMs = options?.grace === undefined ? rt.defaults.graceMs : (cacheDurationMs(options.grace) as number);
     const entry = createEntry(value, now, ttlMs, graceMs, options?.tags?.map((tag) => this.tagKey(tag)));
@@ -600,10 +702,15 @@ export class MultiLayerCache {
     return { entry, text, now };
   }
 
-  /** Writes a prepared entry: L1 at once, then every remote layer; then tells other instances to drop their L1 copy. */
-  private async commit(fullKey: string, prepared: { entry: CacheEntry; text: string; now: number }): Promise<void> {
+  /**
+   * Writes a prepared entry: L1 at once, then every remote layer; then tells other instances to drop their
+   * L1 copy. A write by the application (`byCaller`) also keeps loads of the key in flight from writing
+   * their older value over it.
+   */
+  private async commit(fullKey: string, prepared: { entry: CacheEntry; text: string; now: number }, byCaller: boolean): Promise<void> {
     const rt = this.rt;
     const { entry, text, now } = prepared;
+    if (byCaller) this.invalidated({ k: [fullKey] });
     if (rt.memory !== undefined) {
       const size = rt.sizeOf !== undefined ? rt.sizeOf(entry.value, fullKey) : text.length;
       this.remember(fullKey, entry, now, size);
@@ -618,6 +725,7 @@ export class MultiLayerCache {
 
   private async deletePrefix(prefix: string): Promise<void> {
     const rt = this.rt;
+    this.invalidated({ p: prefix });
     rt.memory?.deleteByPrefix(prefix);
     await Promise.all(rt.remotes.map((remote) => remote.deleteByPrefix(prefix)));
     this.announce({ p: prefix });
@@ -630,7 +738,7 @@ export class MultiLayerCache {
     if (found.kind === 'fresh') return found.value as T;
     const stale = found.kind === 'stale' ? (found.entry as CacheEntry<T>) : undefined;
     if (stale !== undefined) {
-      if (rt.refreshing.has(fullKey)) {
+      if (rt.loads.has(fullKey)) {
         this.countStale(key, 'refreshing');
         return stale.value;
       }
@@ -648,47 +756,76 @@ export class MultiLayerCache {
 
   private async loadWithLock<T>(fullKey: string, key: string, loader: CacheLoader<T>, stale: CacheEntry<T> | undefined, options: GetOrSetOptions | undefined): Promise<T> {
     const rt = this.rt;
+    // Registered before the lock is asked for, so concurrent stale callers see the refresh under way.
+    const token = this.beginLoad(fullKey);
     let lease: LockLease | undefined;
-    if (rt.lock !== undefined && options?.lock !== false) {
-      const acquired = await this.acquire(fullKey, stale);
-      if (acquired.kind === 'value') return acquired.value as T;
-      if (acquired.kind === 'stale') {
-        this.countStale(key, 'refreshing');
-        return (stale as CacheEntry<T>).value;
+    try {
+      if (rt.lock !== undefined && options?.lock !== false && rt.remotes.some((remote) => remote.available)) {
+        const hardMs = options?.hardTimeoutMs ?? rt.defaults.hardTimeoutMs;
+        const acquired = await this.acquire(fullKey, stale, rt.defaults.lockTtlMs ?? (hardMs === undefined || hardMs === Infinity ? 10_000 : hardMs));
+        if (acquired.kind === 'value') {
+          this.endLoad(fullKey, token);
+          return acquired.value as T;
+        }
+        if (acquired.kind === 'stale') {
+          this.endLoad(fullKey, token);
+          this.countStale(key, 'refreshing');
+          return (stale as CacheEntry<T>).value;
+        }
+        lease = acquired.lease;
       }
-      lease = acquired.lease;
+    } catch (error) {
+      this.endLoad(fullKey, token);
+      throw error;
     }
-    return this.load(fullKey, key, loader, stale, options, lease);
+    return this.load(fullKey, key, loader, stale, options, lease, token);
+  }
+
+  private beginLoad(fullKey: string): LoadToken {
+    return track(this.rt.loads, fullKey);
+  }
+
+  private endLoad(fullKey: string, token: LoadToken): void {
+    untrack(this.rt.loads, fullKey, token);
+  }
+
+  /**
+   * Records an invalidation: read-throughs started before it will not fill L1, and loads of the keys it
+   * covers will not write their (older) value. A tag invalidation covers every load in flight (their tags
+   * are not known yet).
+   */
+  private invalidated(message: InvalidationMessage): void {
+    const rt = this.rt;
+    rt.invalidationSeq++;
+    rt.recentInvalidations[rt.invalidationSeq % RECENT_INVALIDATIONS] = message;
+    if (rt.loads.size === 0) return;
+    for (const [key, tokens] of rt.loads) if (covers(message, key)) for (const token of tokens) token.invalidated = true;
   }
 
   /**
    * Takes the fleet lock for `fullKey`. While another instance holds it, a stale value is served at once;
    * otherwise the remote layers are polled for the value it is loading until the lock frees or `waitMs`
-   * passes (then this instance loads anyway: availability first). A failing lock backend never blocks.
+   * passes (then this instance loads anyway: availability first). A lock backend that fails or is slower
+   * than `acquireTimeoutMs` never blocks: the load goes ahead without the lock.
    */
   private async acquire(
     fullKey: string,
     stale: CacheEntry | undefined,
+    ttlMs: number,
   ): Promise<{ kind: 'lease'; lease: LockLease | undefined } | { kind: 'value'; value: unknown } | { kind: 'stale' }> {
     const rt = this.rt;
-    const lock = rt.lock as DistributedLock;
-    const lockKey = `${fullKey}`;
     const deadline = rt.clock.now() + rt.defaults.lockWaitMs;
     for (;;) {
-      let lease: LockLease | undefined;
-      try {
-        lease = await lock.tryAcquire(lockKey, rt.defaults.lockTtlMs);
-      } catch {
-        return { kind: 'lease', lease: undefined };
-      }
-      if (lease !== undefined) {
+      const attempt = await this.tryLock(fullKey, ttlMs);
+      if (attempt === 'unavailable') return { kind: 'lease', lease: undefined };
+      if (attempt !== undefined) {
         // Someone may have finished loading between our lookup and the lock.
         const found = await this.lookupRemote(fullKey);
         if (found !== undefined) {
-          void lease.release().catch(() => {});
+          void attempt.release().catch(() => {});
           return { kind: 'value', value: found };
         }
-        return { kind: 'lease', lease };
+        return { kind: 'lease', lease: attempt };
       }
       if (stale !== undefined) return { kind: 'stale' };
       if (rt.clock.now() >= deadline) return { kind: 'lease', lease: undefined };
@@ -698,22 +835,58 @@ export class MultiLayerCache {
     }
   }
 
+  /** One lock attempt bounded by `acquireTimeoutMs`; a lease granted after that is released at once. */
+  private tryLock(fullKey: string, ttlMs: number): Promise<LockLease | undefined | 'unavailable'> {
+    const rt = this.rt;
+    const lock = rt.lock as DistributedLock;
+    return new Promise((resolve) => {
+      let answered = false;
+      const timer = rt.clock.schedule(() => {
+        answered = true;
+        resolve('unavailable');
+      }, rt.defaults.lockAcquireTimeoutMs);
+      let pending: Promise<LockLease | undefined>;
+      try {
+        pending = lock.tryAcquire(fullKey, ttlMs);
+      } catch {
+        timer.cancel();
+        resolve('unavailable');
+        return;
+      }
+      pending.then(
+        (lease) => {
+          timer.cancel();
+          if (answered) void lease?.release().catch(() => {});
+          else resolve(lease);
+        },
+        () => {
+          timer.cancel();
+          if (!answered) resolve('unavailable');
+        },
+      );
+    });
+  }
+
   /** A fresh value of `fullKey` from the remote layers only (filling L1), or `undefined`. */
   private async lookupRemote(fullKey: string): Promise<unknown> {
     const rt = this.rt;
-    const now = rt.clock.now();
+    const now = this.coarseTime();
+    const seq = rt.invalidationSeq;
     for (let i = 0; i < rt.remotes.length; i++) {
       const text = await (rt.remotes[i] as GuardedCacheLayer).get(fullKey);
       if (text === UNAVAILABLE || text === undefined) continue;
       const entry = decodeEntry(text, rt.serializer);
       if (entry === undefined || now >= entry.expiresAt) continue;
-      this.fill(fullKey, entry, i, now, text);
+      this.fill(fullKey, entry, i, now, text, seq);
       return entry.value;
     }
     return undefined;
   }
 
-  /** Runs the loader with its timeouts; writes its value; covers with `stale` on failure or soft timeout. */
+  /**
+   * Runs the loader with its timeouts; writes its value unless the key was invalidated meanwhile; covers
+   * with `stale` on failure or soft timeout. The lease is released once the value is written.
+   */
   private load<T>(
     fullKey: string,
     key: string,
@@ -721,13 +894,17 @@ export class MultiLayerCache {
     stale: CacheEntry<T> | undefined,
     options: GetOrSetOptions | undefined,
     lease: LockLease | undefined,
+    token: LoadToken,
   ): Promise<T> {
     const rt = this.rt;
     const softMs = options?.softTimeoutMs ?? rt.defaults.softTimeoutMs;
-    const hardMs = options?.hardTimeoutMs ?? rt.defaults.hardTimeoutMs;
+    const hardOption = options?.hardTimeoutMs ?? rt.defaults.hardTimeoutMs;
+    const hardMs = hardOption === Infinity ? undefined : hardOption;
     rt.counters.loads++;
-    rt.refreshing.add(fullKey);
     const controller = new AbortController();
+    const release = (): void => {
+      if (lease !== undefined) void lease.release().catch(() => {});
+    };
     return new Promise<T>((resolve, reject) => {
       let answered = false;
       let done = false;
@@ -740,15 +917,15 @@ export class MultiLayerCache {
         done = true;
         softTimer?.cancel();
         hardTimer?.cancel();
-        rt.refreshing.delete(fullKey);
-        if (lease !== undefined) void lease.release().catch(() => {});
+        this.endLoad(fullKey, token);
       };
       const fail = (error: unknown): void => {
         if (done) return;
         finish();
+        release();
         rt.counters.loadErrors++;
         if (rt.events.wants('loaderError')) rt.events.emit('loaderError', { key, error });
-        if (stale !== undefined && rt.clock.now() < stale.graceUntil) {
+        if (stale !== undefined && this.exactTime() < stale.graceUntil) {
           answer(() => {
             this.countStale(key, error instanceof TimeoutError ? 'loader-timeout' : 'loader-error');
             resolve(stale.value);
@@ -782,6 +959,14 @@ export class MultiLayerCache {
       Promise.resolve(result).then(
         (value) => {
           if (done) return;
+          if (token.invalidated) {
+            // The key was written or deleted while this value was being loaded: it is older than that
+            // change, so the caller gets it but the cache does not.
+            finish();
+            release();
+            answer(() => resolve(value));
+            return;
+          }
           let prepared: { entry: CacheEntry; text: string; now: number };
           try {
             prepared = this.prepare(fullKey, value, options);
@@ -790,41 +975,101 @@ export class MultiLayerCache {
             return;
           }
           finish();
-          const writing = this.commit(fullKey, prepared);
-          // The caller has its value now; remote writes finish in the background (failures are counted).
+          // The caller has its value now; remote writes finish in the background (failures are counted),
+          // and the lease is held until they have.
           answer(() => resolve(value));
-          writing.catch(() => {});
+          this.commit(fullKey, prepared, false).then(release, release);
         },
         (error: unknown) => fail(error),
       );
     });
   }
 
-  /** Announces an invalidation on the bus (best effort: a lost message is covered by the epoch rule). */
+  /**
+   * Announces an invalidation on the bus. While the bus is down (or a publish fails) it is kept, up to 1000,
+   * and announced when the bus is back; past that, the whole cache prefix is announced instead.
+   */
   private announce(message: InvalidationMessage): void {
-    const bus = this.rt.bus;
-    if (bus === undefined || !bus.connected) return;
-    bus.publish(this.rt.channel, message).catch(() => {});
+    const rt = this.rt;
+    const bus = rt.bus;
+    if (bus === undefined) return;
+    if (!bus.connected) {
+      this.keepUnannounced(message);
+      return;
+    }
+    bus.publish(rt.channel, message).catch(() => this.keepUnannounced(message));
+  }
+
+  private keepUnannounced(message: InvalidationMessage): void {
+    const rt = this.rt;
+    if (rt.unannouncedOverflow) return;
+    if (rt.unannounced.length >= 1_000) {
+      rt.unannounced = [];
+      rt.unannouncedOverflow = true;
+    } else rt.unannounced.push(message);
+  }
+
+  private flushUnannounced(): void {
+    const rt = this.rt;
+    const pending = rt.unannouncedOverflow ? [{ p: rt.prefix }] : rt.unannounced;
+    rt.unannounced = [];
+    rt.unannouncedOverflow = false;
+    for (const message of pending) this.announce(message);
   }
 
   private listen(bus: Bus): void {
     const rt = this.rt;
     rt.unsubscribes.push(
       bus.subscribe(rt.channel, (message) => {
-        const memory = rt.memory;
-        if (memory === undefined || typeof message !== 'object' || message === null) return;
+        if (typeof message !== 'object' || message === null) return;
         const m = message as InvalidationMessage;
-        if (Array.isArray(m.k)) for (const key of m.k) if (typeof key === 'string') memory.delete(key);
-        if (typeof m.p === 'string') memory.deleteByPrefix(m.p);
-        if (typeof m.t === 'string') memory.deleteByTag(m.t);
+        const keys = Array.isArray(m.k) ? m.k.filter((key): key is string => typeof key === 'string') : undefined;
+        const valid: InvalidationMessage = {
+          ...(keys === undefined ? {} : { k: keys }),
+          ...(typeof m.p === 'string' ? { p: m.p } : {}),
+          ...(typeof m.t === 'string' ? { t: m.t } : {}),
+        };
+        this.invalidated(valid);
+        const memory = rt.memory;
+        if (valid.k !== undefined) for (const key of valid.k) memory?.delete(key);
+        if (valid.p !== undefined) memory?.deleteByPrefix(valid.p);
+        if (valid.t !== undefined) memory?.deleteByTag(valid.t);
+        // Layers private to this instance hold copies the sender could not reach.
+        for (const local of rt.localLayers) {
+          if (valid.k !== undefined && valid.k.length > 0) void local.delete(valid.k);
+          if (valid.p !== undefined) void local.deleteByPrefix(valid.p);
+          if (valid.t !== undefined) void local.deleteByTag(valid.t);
+        }
       }),
       bus.onStatusChange((status) => {
         rt.trusted = status === 'connected';
         rt.epoch++;
         rt.events.emit('busStatus', { connected: rt.trusted, epoch: rt.epoch });
+        if (status === 'connected') this.flushUnannounced();
       }),
     );
   }
+}
+
+/** Whether an invalidation covers `key` (a tag invalidation covers every key: tags are not known here). */
+function covers(message: InvalidationMessage, key: string): boolean {
+  return (message.k !== undefined && message.k.includes(key)) || (message.p !== undefined && key.startsWith(message.p)) || message.t !== undefined;
+}
+
+/** Registers an operation in flight on `key`; an invalidation of the key marks its token. */
+function track(pending: Map<string, Set<LoadToken>>, key: string): LoadToken {
+  const token: LoadToken = { invalidated: false };
+  let tokens = pending.get(key);
+  if (tokens === undefined) pending.set(key, (tokens = new Set()));
+  tokens.add(token);
+  return token;
+}
+
+function untrack(pending: Map<string, Set<LoadToken>>, key: string, token: LoadToken): void {
+  const tokens = pending.get(key);
+  if (tokens === undefined) return;
+  tokens.delete(token);
+  if (tokens.size === 0) pending.delete(key);
 }
 
 function validateDuration(v: OptionsValidator, path: string, value: unknown): void {
@@ -847,7 +1092,7 @@ function validateGetOrSetOptions(options: GetOrSetOptions | undefined): void {
   const v = new OptionsValidator('MultiLayerCache getOrSet');
   validateSetOptions(options, 'getOrSet', v);
   v.duration('softTimeoutMs', options.softTimeoutMs);
-  v.duration('hardTimeoutMs', options.hardTimeoutMs, true);
+  v.number('hardTimeoutMs', options.hardTimeoutMs, { minExclusive: 0, allowInfinity: true });
   v.boolean('staleWhileRevalidate', options.staleWhileRevalidate);
   v.boolean('lock', options.lock);
   v.throwIfInvalid();
@@ -898,7 +1143,13 @@ function validateOptions(options: MultiLayerCacheOptions): void {
   validateDuration(v, 'grace', options.grace);
   if (v.object('loader', options.loader) && options.loader !== undefined) {
     v.duration('loader.softTimeoutMs', options.loader.softTimeoutMs);
-    v.duration('loader.hardTimeoutMs', options.loader.hardTimeoutMs, true);
+    v.number('loader.hardTimeoutMs', options.loader.hardTimeoutMs, { minExclusive: 0, allowInfinity: true });
+  }
+  if (options.localLayers !== undefined) {
+    const names = new Set((options.layers ?? []).map((layer) => layer?.name));
+    if (!Array.isArray(options.localLayers) || options.localLayers.some((name) => !names.has(name))) {
+      v.fail('localLayers', 'names of layers given in `layers`', options.localLayers);
+    }
   }
   if (options.bus !== undefined && (typeof options.bus !== 'object' || options.bus === null || typeof options.bus.publish !== 'function' || typeof options.bus.subscribe !== 'function')) {
     v.fail('bus', 'a Bus (publish, subscribe, onStatusChange)', options.bus);
@@ -910,6 +1161,7 @@ function validateOptions(options: MultiLayerCacheOptions): void {
     v.duration('lockOptions.ttlMs', options.lockOptions.ttlMs, true);
     v.duration('lockOptions.waitMs', options.lockOptions.waitMs);
     v.duration('lockOptions.pollMs', options.lockOptions.pollMs, true);
+    v.duration('lockOptions.acquireTimeoutMs', options.lockOptions.acquireTimeoutMs, true);
   }
   if (options.serializer !== undefined && (typeof options.serializer?.serialize !== 'function' || typeof options.serializer?.deserialize !== 'function')) {
     v.fail('serializer', 'a Serializer (serialize, deserialize)', options.serializer);

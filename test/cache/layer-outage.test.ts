@@ -128,16 +128,44 @@ describe('a hung remote layer', () => {
     expect(cache.getMetrics().layers[0]?.state).toBe('closed');
   });
 
-  it('commands answered late (a resumed server) are observed and leave no unhandled rejection', async () => {
+  it('a write answered late (a resumed server) is observed, and as its outcome was unknown it is deleted on recovery', async () => {
     const { clock, layer, cache } = setup();
     layer.mode = 'hang';
     const call = track(cache.set('k', 'v'));
     await clock.advanceAsync(50);
     expect(call.state).toBe('resolved');
     await clock.advanceAsync(2_000);
+    expect(cache.getMetrics().layers[0]?.pendingResync).toBe(1);
     layer.resume();
-    await clock.advanceAsync(0);
-    expect(await layer.store.get('cache:k')).toBeDefined();
+    await clock.advanceAsync(5_000);
+    expect(cache.getMetrics().layers[0]?.pendingResync).toBe(0);
+    expect(await layer.store.get('cache:k')).toBeUndefined();
+  });
+
+  it('a deletion that failed while the circuit stayed closed is retried, and the key is not read meanwhile', async () => {
+    const { clock, layer, cache } = setup();
+    await cache.set('k', 'old');
+    layer.mode = 'fail';
+    await cache.delete('k');
+    layer.mode = 'ok';
+    expect(cache.getMetrics().layers[0]?.state).toBe('closed');
+    // Not read from the layer while its deletion is pending.
+    expect(await cache.getOrSet('k', () => 'fresh')).toBe('fresh');
+    await clock.advanceAsync(50);
+    expect(cache.getMetrics().layers[0]?.pendingResync).toBe(0);
+  });
+
+  it('a key deleted during an outage is not served by the half-open probe', async () => {
+    const { clock, layer, cache } = setup();
+    await cache.set('changed', 'before-outage');
+    layer.mode = 'fail';
+    for (let i = 0; i < 5; i++) await cache.get(`miss-${i}`);
+    await cache.delete('changed');
+    layer.mode = 'ok';
+    await clock.advanceAsync(5_000);
+    expect(await cache.get('changed')).toBeUndefined();
+    await clock.advanceAsync(100);
+    expect(await layer.store.get('cache:changed')).toBeUndefined();
   });
 });
 

@@ -24,9 +24,12 @@ export interface RedisCacheConfig extends Omit<MultiLayerCacheOptions, 'layers' 
   sentinelConfig?: RedisOptions & { sentinels: Partial<SentinelAddress>[]; name: string };
   /** L3 on a Redis Cluster. */
   cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
-  /** Announce writes and deletes on a RedisBus over the first Redis layer, for other instances' L1. @default true */
+  /**
+   * Announce writes and deletes on a RedisBus, for other instances' L1 (and their host-local L2). It runs on
+   * the shared Redis: L3 when there is one, else L2. @default true
+   */
   invalidationBus?: boolean;
-  /** Load missed keys once per fleet with a RedisLock on the first Redis layer. @default false */
+  /** Load missed keys once per fleet with a RedisLock on the shared Redis (L3 when there is one). @default false */
   fleetLock?: boolean;
 }
 
@@ -96,14 +99,18 @@ export function createRedisCache(config: RedisCacheConfig = {}): RedisCache {
     );
     layers.push(new RedisCacheLayer({ client, name: 'l3' }));
   }
-  const first = clients[0];
-  const bus = first !== undefined && invalidationBus !== false ? new RedisBus({ client: first }) : undefined;
+  // The bus and the lock must reach the whole fleet: they go on the shared Redis (L3) when there is one,
+  // and L2 is then treated as private to the host (other instances' invalidations delete from it too).
+  const shared = clients[clients.length - 1];
+  const hasL3 = layers.some((layer) => layer.name === 'l3');
+  const bus = shared !== undefined && invalidationBus !== false ? new RedisBus({ client: shared }) : undefined;
   const cache = new MultiLayerCache({
     ...cacheOptions,
     memory: memory === false ? false : { maxEntries: l1MaxSize ?? 1_000, ...(memory ?? {}) },
     layers,
+    ...(hasL3 && layers.length > 1 ? { localLayers: ['l2'] } : {}),
     ...(bus === undefined ? {} : { bus }),
-    ...(first !== undefined && fleetLock === true ? { lock: new RedisLock({ client: first }) } : {}),
+    ...(shared !== undefined && fleetLock === true ? { lock: new RedisLock({ client: shared }) } : {}),
   });
   return {
     cache,
@@ -117,11 +124,23 @@ export function createRedisCache(config: RedisCacheConfig = {}): RedisCache {
   };
 }
 
-/** Quits politely (or disconnects) and resolves once the connection has ended. */
+/**
+ * Quits politely and resolves once the connection has ended. A server that does not answer within a second
+ * (hung, or unreachable and reconnecting) is disconnected instead, without waiting for it to acknowledge.
+ */
 function closeClient(client: RedisClient): Promise<void> {
   if (client.status === 'end') return Promise.resolve();
   return new Promise<void>((resolve) => {
-    client.once('end', () => resolve());
-    client.quit().catch(() => client.disconnect());
+    const timer = setTimeout(() => {
+      client.disconnect();
+      resolve();
+    }, 1_000);
+    timer.unref();
+    client.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (client.status === 'ready') client.quit().catch(() => client.disconnect());
+    else client.disconnect();
   });
 }

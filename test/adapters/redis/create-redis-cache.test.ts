@@ -12,6 +12,7 @@ import { failOnUnhandledRejections } from '../../support/no-unhandled-rejections
 failOnUnhandledRejections();
 
 let local: PrivateRedisServer;
+let localB: PrivateRedisServer;
 let shared: PrivateRedisServer;
 let sentinel: ChildProcess | undefined;
 let sentinelPort = 0;
@@ -41,13 +42,13 @@ async function startSentinel(masterPort: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  [local, shared] = await Promise.all([PrivateRedisServer.start(), PrivateRedisServer.start()]);
+  [local, localB, shared] = await Promise.all([PrivateRedisServer.start(), PrivateRedisServer.start(), PrivateRedisServer.start()]);
   await startSentinel(shared.port);
 });
 
 afterAll(async () => {
   sentinel?.kill('SIGKILL');
-  await Promise.all([local?.stop(), shared?.stop()]);
+  await Promise.all([local?.stop(), localB?.stop(), shared?.stop()]);
 });
 
 describe('createRedisCache (the seed configuration)', () => {
@@ -76,6 +77,45 @@ describe('createRedisCache (the seed configuration)', () => {
     await fresh.close();
     await close();
     expect(clients.map((c) => c.status)).toEqual(['end', 'end']);
+  });
+
+  it('two hosts, each with its own L2, sharing L3: a delete on one host reaches the other host L1 and L2', async () => {
+    const sentinelConfig = { sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name: 'mymaster' };
+    const a = createRedisCache({ redis: local.url, sentinelConfig, prefix: 'hosts:' });
+    const b = createRedisCache({ redis: localB.url, sentinelConfig, prefix: 'hosts:' });
+    const busesUp = async (): Promise<void> => {
+      for (let i = 0; i < 200 && !(a.bus?.connected && b.bus?.connected); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    await busesUp();
+    await a.cache.set('k', 'v1');
+    expect(await b.cache.get('k')).toBe('v1');
+    const bL2 = new Redis(localB.options);
+    // B fills its own L2 from L3 in the background (a read racing A's announcement does not fill: read again).
+    for (let i = 0; i < 200 && (await bL2.exists('hosts:k')) === 0; i++) {
+      await b.cache.get('k');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await bL2.exists('hosts:k')).toBe(1);
+    await a.cache.delete('k');
+    for (let i = 0; i < 200 && (await bL2.exists('hosts:k')) === 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await bL2.exists('hosts:k')).toBe(0);
+    expect(await b.cache.get('k')).toBeUndefined();
+    bL2.disconnect();
+    await a.close();
+    await b.close();
+  });
+
+  it('close() does not hang on a frozen Redis', async () => {
+    const frozen = await PrivateRedisServer.start();
+    const { cache, close } = createRedisCache({ redis: frozen.url });
+    await cache.set('k', 1);
+    frozen.pause();
+    const started = Date.now();
+    await close();
+    const closeMs = Date.now() - started;
+    expect(closeMs).toBeLessThan(3_000);
+    frozen.resume();
+    await frozen.stop();
   });
 
   it('rejects an incomplete configuration naming every field', () => {
