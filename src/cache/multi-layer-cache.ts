@@ -324,17 +324,8 @@ export class MultiLayerCache {
   get<T = unknown>(key: string, options?: { allowStale?: boolean }): Promise<T | undefined> {
     const fullKey = this.fullKey(key);
     const rt = this.rt;
-    if (rt.memory !== undefined) {
-      const record = rt.memory.get(fullKey);
-      if (record !== undefined && rt.trusted && record.epoch === rt.epoch) {
-        const now = rt.coarseNow() + rt.wallOffset;
-        if (now < record.entry.expiresAt && now < record.holdUntil) {
-          rt.counters.memoryHits++;
-          rt.counters.hits++;
-          return Promise.resolve(record.entry.value as T);
-        }
-      }
-    }
+    const hit = this.memoryHit(fullKey);
+    if (hit !== undefined) return Promise.resolve(hit.entry.value as T);
     return this.lookup(fullKey).then((found) => {
       if (found.kind === 'fresh') return found.value as T;
       if (found.kind === 'stale' && options?.allowStale === true) {
@@ -344,6 +335,19 @@ export class MultiLayerCache {
       rt.counters.misses++;
       return undefined;
     });
+  }
+
+  /** The L1 record of `fullKey` when it is fresh and trusted (the hot path: no exact clock read), counted as a hit. */
+  private memoryHit(fullKey: string): MemoryRecord | undefined {
+    const rt = this.rt;
+    if (rt.memory === undefined) return undefined;
+    const record = rt.memory.get(fullKey);
+    if (record === undefined || !rt.trusted || record.epoch !== rt.epoch) return undefined;
+    const now = rt.coarseNow() + rt.wallOffset;
+    if (now >= record.entry.expiresAt || now >= record.holdUntil) return undefined;
+    rt.counters.memoryHits++;
+    rt.counters.hits++;
+    return record;
   }
 
   /** Whether `key` has a fresh value. */
@@ -372,17 +376,8 @@ export class MultiLayerCache {
     if (typeof loader !== 'function') return Promise.reject(new TypeError('getOrSet: loader must be a function'));
     const fullKey = this.fullKey(key);
     const rt = this.rt;
-    if (rt.memory !== undefined) {
-      const record = rt.memory.get(fullKey);
-      if (record !== undefined && rt.trusted && record.epoch === rt.epoch) {
-        const now = rt.coarseNow() + rt.wallOffset;
-        if (now < record.entry.expiresAt && now < record.holdUntil) {
-          rt.counters.memoryHits++;
-          rt.counters.hits++;
-          return Promise.resolve(record.entry.value as T);
-        }
-      }
-    }
+    const hit = this.memoryHit(fullKey);
+    if (hit !== undefined) return Promise.resolve(hit.entry.value as T);
     const pending = rt.inflight.get(fullKey);
     if (pending !== undefined) {
       rt.counters.coalesced++;
