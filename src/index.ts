@@ -581,7 +581,15 @@ export {
   isWithinChaosWindows,
   runGameDay,
 } from './chaos/experiments/index.js';
-export type { CpuPressureOptions, EventLoopBlockOptions, MemoryPressureOptions, ResourceFaultHandle } from './chaos/resource/index.js';
+export type {
+  CpuPressureOptions,
+  EventLoopBlockOptions,
+  IdentifiedResourceFault,
+  MemoryPressureOptions,
+  ResourceFaultHandle,
+  ResourceFaultSpec,
+  StartResourceFaultOptions,
+} from './chaos/resource/index.js';
 export {
   CpuPressure,
   EVENT_LOOP_BLOCK_HARD_CAP_MS,
@@ -591,6 +599,7 @@ export {
   startCpuPressure,
   startEventLoopBlock,
   startMemoryPressure,
+  startResourceFault,
 } from './chaos/resource/index.js';
 
 // scenarios: files, runner, target clients

@@ -10,6 +10,17 @@ import { fileURLToPath } from 'node:url';
 
 const here = (name) => fileURLToPath(new URL(name, import.meta.url));
 
+/** The service's traffic, for scenarios that bring none of their own (the seed format). */
+const TRAFFIC = [
+  ...['acme/bracket.stl', 'acme/housing.step', 'globex/gear.stl', 'globex/shaft.iges', 'initech/panel.dxf', 'initech/clip.stl'].map((path) => ({
+    path: `/quotes/${path}`,
+    weight: 2,
+    expect: [200],
+  })),
+  { path: '/materials', weight: 2, expect: [200] },
+  { method: 'POST', path: '/orders', body: '{"items":1}', weight: 3, expect: [201] },
+];
+
 /** Resolves the first stdout line of `child`, parsed as JSON. */
 function firstLine(child, what) {
   return new Promise((resolve, reject) => {
@@ -103,7 +114,7 @@ export async function start(options = {}) {
     });
     children.push(service);
     const { url } = await firstLine(service, 'the quote service');
-    return { url, token, baseline, stop };
+    return { url, token, baseline, mix: TRAFFIC, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -16,7 +16,7 @@ import { Agent, request } from 'undici';
 import { Redis } from 'ioredis';
 import {
   Bulkhead, ChaosControl, ChaosRegistry, CircuitBreaker, Fallback, GracefulDegradation, MultiLayerCache, Retry, Timeout,
-  backoff, isBrokenCircuitError, pipeline, policyCacheLayer,
+  backoff, isBrokenCircuitError, pipeline, policyCacheLayer, startResourceFault,
 } from 'antifragile';
 import { RedisCacheLayer } from 'antifragile/redis';
 import { createChaosAdminHandler } from 'antifragile/http';
@@ -24,14 +24,14 @@ import { createChaosAdminHandler } from 'antifragile/http';
 /**
  * Starts the quote service. Resolves `{ url, close }`.
  * @param {{ baseline: boolean, token: string, dependencies: { pricing: string, catalog: string, database: string },
- *           redisUrl?: string, port?: number, resources?: (spec: object) => unknown }} options
+ *           redisUrl?: string, port?: number }} options
  */
 export async function startQuoteService(options) {
   const { baseline, token, dependencies } = options;
   const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
   const control = new ChaosControl({ environment: 'example' });
   const chaos = new ChaosRegistry({ control });
-  const counters = { orders: 0, ordersOk: 0, quotes: 0, quotesEstimated: 0 };
+  const counters = { orders: 0, ordersOk: 0, quotes: 0, quotesEstimated: 0, requests: 0, failed: 0 };
 
   /** GET/POST a dependency; rejects on a non-2xx answer. */
   async function call(base, path, { method = 'GET', body, signal } = {}) {
@@ -94,18 +94,30 @@ export async function startQuoteService(options) {
     cache = new MultiLayerCache({ name: 'quotes', memory: { maxEntries: 5_000 }, layers, grace: '1h', remote: { softTimeoutMs: 50, hardTimeoutMs: 500 } });
   }
 
-  // Degradation: analytics-style extras go first when pricing struggles.
+  // Degradation: extras go first when pricing struggles or the shared cache is down (memory-only caching).
   const degradation = new GracefulDegradation({
-    rules: [{ condition: { type: 'threshold', metric: 'pricing_failure_rate', operator: '>', value: 0.2 }, targetLevel: 'reduced' }],
+    rules: [
+      { condition: { type: 'threshold', metric: 'pricing_failure_rate', operator: '>', value: 0.2 }, targetLevel: 'reduced' },
+      { condition: { type: 'threshold', metric: 'redis_available', operator: '<', value: 1 }, targetLevel: 'reduced' },
+    ],
     recoveryCheckInterval: 1_000,
+    minDwellMs: 3_000, // short for a demo that runs in minutes; production would keep the 30 s default
   });
   let lastPricingTotals = { calls: 0, failures: 0 };
+  let lastRedisErrors = 0;
   const sampler = setInterval(() => {
     const totals = breakers.pricing.metrics().totals;
     const calls = totals.calls - lastPricingTotals.calls;
     const failures = totals.failures - lastPricingTotals.failures;
     lastPricingTotals = { calls: totals.calls, failures: totals.failures };
     degradation.reportMetric('pricing_failure_rate', calls === 0 ? 0 : failures / calls);
+    if (redis !== undefined) {
+      // Redis counts as unavailable while its layer's circuit is open or its commands failed this second.
+      const layer = cache.getMetrics().layers.find((l) => l.name === 'redis');
+      const errors = (layer?.errors ?? 0) + (layer?.skipped ?? 0);
+      degradation.reportMetric('redis_available', layer?.state === 'closed' && errors === lastRedisErrors ? 1 : 0);
+      lastRedisErrors = errors;
+    }
   }, 1_000);
   sampler.unref();
   if (!baseline) degradation.start();
@@ -113,7 +125,8 @@ export async function startQuoteService(options) {
   const admin = createChaosAdminHandler({
     registry: chaos,
     token,
-    ...(options.resources === undefined ? {} : { resources: options.resources }),
+    // CPU and memory pressure (worker threads), event-loop blocks: POST /admin/chaos/resources.
+    resources: (spec) => startResourceFault(spec, { memoryBudgetMb: 256 }),
     status: () => ({
       mode: baseline ? 'baseline' : 'protected',
       breakers: Object.fromEntries(Object.entries(breakers).map(([name, breaker]) => [name, breaker.state])),
@@ -123,7 +136,12 @@ export async function startQuoteService(options) {
         quote_estimated_rate: counters.quotes === 0 ? 0 : counters.quotesEstimated / counters.quotes,
         cache_hit_rate: cache === undefined ? 0 : cache.getMetrics().hitRate,
         orders: counters.orders,
+        // Share of requests answered with an error (the seed's user_impact), and orders lost (data_loss).
+        user_impact: counters.requests === 0 ? 0 : counters.failed / counters.requests,
+        data_loss: counters.orders - counters.ordersOk,
       },
+      // Quotes are the core: available while pricing answers or, protected, while the fallback covers it.
+      core_functionality: baseline && breakers.pricing.state === 'open' ? 'unavailable' : 'available',
     }),
   });
 
@@ -132,12 +150,14 @@ export async function startQuoteService(options) {
     const headers = { 'content-type': status >= 400 ? 'application/problem+json' : 'application/json', 'content-length': Buffer.byteLength(text) };
     res.writeHead(status, headers).end(text);
   };
-  const problem = (res, error) => send(res, 503, { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: error instanceof Error ? error.message : String(error) });
+  const problem = (res, error) => (counters.failed++, send(res, 503, { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: error instanceof Error ? error.message : String(error) }));
 
   const server = createServer(async (req, res) => {
     try {
       if (await admin(req, res)) return;
       const url = new URL(req.url, 'http://quote-service');
+      counters.requests++;
+      if (url.pathname === '/' && req.method === 'GET') return send(res, 200, { service: 'quote-service', mode: baseline ? 'baseline' : 'protected' });
       const quote = /^\/quotes\/([^/]+)\/([^/]+)$/.exec(url.pathname);
       if (quote !== null && req.method === 'GET') {
         const [, tenant, file] = quote;
