@@ -1,0 +1,166 @@
+import { OptionsValidator } from '../../core/options.js';
+import type { Unsubscribe } from '../../core/events.js';
+import type { GracefulDegradation } from '../../degradation/graceful-degradation.js';
+import { HttpError } from './http-error.js';
+
+/** What the gate needs of a {@link GracefulDegradation}. */
+export type DegradationSource = Pick<GracefulDegradation, 'getCurrentState' | 'getLevels' | 'on'>;
+
+/** Options of {@link DegradationGate}. */
+export interface DegradationGateOptions {
+  /** The degradation whose level decides. */
+  degradation: DegradationSource;
+  /**
+   * The least severe level at which writes are refused with 503 (that level and every more severe one).
+   * @default 'read-only' when the levels have one, else the second most severe level ('minimal' with the default levels)
+   */
+  readOnlyLevel?: string;
+  /** The level at which only `allowInEmergency` paths are served (and every more severe one). @default the most severe level */
+  emergencyLevel?: string;
+  /**
+   * Paths served in the emergency level: exact paths, `:param` segments (`/quotes/:id`) and a trailing `*`
+   * (`/health/*` matches `/health` and everything under it). @default ['/health/*']
+   */
+  allowInEmergency?: string[];
+  /** Methods counted as writes. @default ['POST', 'PUT', 'PATCH', 'DELETE'] */
+  writeMethods?: string[];
+  /** `Retry-After` of refusals, in milliseconds (the seed answers 300 s). @default 300_000 */
+  retryAfterMs?: number;
+}
+
+/** The gate's verdict on one request: headers to set, and the refusal when it is refused. */
+export interface DegradationDecision {
+  /** `X-Degradation-Level` (level index, 0 = full service) and `X-Service-Status`, to set on every answer. */
+  headers: Readonly<Record<string, string>>;
+  /** Set when the request is refused (503); answer it with `problemFromError`. */
+  refusal: HttpError | undefined;
+}
+
+type Matcher = (path: string) => boolean;
+
+function compile(pattern: string): Matcher {
+  if (pattern.endsWith('/*') || pattern === '*') {
+    const prefix = pattern.slice(0, -2);
+    return (path) => path === prefix || path.startsWith(`${prefix}/`) || (prefix === '' && path.startsWith('/'));
+  }
+  if (!pattern.includes(':')) return (path) => path === pattern;
+  const parts = pattern.split('/');
+  return (path) => {
+    const actual = path.split('/');
+    if (actual.length !== parts.length) return false;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i] as string;
+      const a = actual[i] as string;
+      if (p.startsWith(':') ? a === '' : p !== a) return false;
+    }
+    return true;
+  };
+}
+
+/**
+ * The seed's graceful degradation middleware, framework-neutral: every answer carries `X-Degradation-Level`
+ * and `X-Service-Status`; from the read-only level on, writes are refused with 503; in the emergency level
+ * only allow-listed paths are served (writes stay refused). The level is followed through `levelChange`
+ * events, so a request costs no state snapshot. Call {@link dispose} to unsubscribe.
+ *
+ * `X-Service-Status` is `operational` at the first level, `degraded` below the read-only level,
+ * `read-only` from it, `emergency` from the emergency level.
+ */
+export class DegradationGate {
+  private readonly levels: readonly string[];
+  private readonly readOnlyIndex: number;
+  private readonly emergencyIndex: number;
+  private readonly matchers: readonly Matcher[];
+  private readonly allowList: readonly string[];
+  private readonly writes: ReadonlySet<string>;
+  private readonly retryAfterMs: number;
+  private readonly headersByLevel: readonly Readonly<Record<string, string>>[];
+  private readonly unsubscribe: Unsubscribe;
+  private index: number;
+
+  constructor(options: DegradationGateOptions) {
+    const v = new OptionsValidator('DegradationGate');
+    if (typeof options !== 'object' || options === null) {
+      v.fail('options', 'an object', options);
+      v.throwIfInvalid();
+    }
+    const d = options.degradation as Partial<DegradationSource> | undefined;
+    let levels: string[] = [];
+    if (v.required('degradation', d, 'a GracefulDegradation')) {
+      if (typeof d !== 'object' || d === null || typeof d.getCurrentState !== 'function' || typeof d.getLevels !== 'function' || typeof d.on !== 'function') {
+        v.fail('degradation', 'a GracefulDegradation', d);
+      } else levels = d.getLevels();
+    }
+    v.string('readOnlyLevel', options.readOnlyLevel);
+    v.string('emergencyLevel', options.emergencyLevel);
+    if (levels.length > 0) {
+      if (typeof options.readOnlyLevel === 'string' && !levels.includes(options.readOnlyLevel)) v.fail('readOnlyLevel', `one of ${levels.join(', ')}`, options.readOnlyLevel);
+      if (typeof options.emergencyLevel === 'string' && !levels.includes(options.emergencyLevel)) v.fail('emergencyLevel', `one of ${levels.join(', ')}`, options.emergencyLevel);
+    }
+    for (const [name, list] of [['allowInEmergency', options.allowInEmergency], ['writeMethods', options.writeMethods]] as const) {
+      if (list === undefined) continue;
+      if (!Array.isArray(list)) v.fail(name, 'an array of strings', list);
+      else list.forEach((p: unknown, i) => (typeof p !== 'string' || p === '' ? v.fail(`${name}[${i}]`, 'a non-empty string', p) : undefined));
+    }
+    v.duration('retryAfterMs', options.retryAfterMs);
+    v.throwIfInvalid();
+
+    const source = options.degradation;
+    this.levels = levels;
+    this.emergencyIndex = options.emergencyLevel !== undefined ? levels.indexOf(options.emergencyLevel) : levels.length - 1;
+    this.readOnlyIndex =
+      options.readOnlyLevel !== undefined ? levels.indexOf(options.readOnlyLevel) : levels.includes('read-only') ? levels.indexOf('read-only') : Math.max(1, levels.length - 2);
+    this.allowList = options.allowInEmergency ?? ['/health/*'];
+    this.matchers = this.allowList.map(compile);
+    this.writes = new Set((options.writeMethods ?? ['POST', 'PUT', 'PATCH', 'DELETE']).map((m) => m.toUpperCase()));
+    this.retryAfterMs = options.retryAfterMs ?? 300_000;
+    this.headersByLevel = levels.map((_, i) => Object.freeze({ 'x-degradation-level': String(i), 'x-service-status': this.statusOf(i) }));
+    this.index = source.getCurrentState().levelIndex;
+    this.unsubscribe = source.on('levelChange', ({ to }) => {
+      const i = this.levels.indexOf(to);
+      if (i >= 0) this.index = i;
+    });
+  }
+
+  /** The level in force, as the gate last saw it. */
+  get level(): string {
+    return this.levels[this.index] as string;
+  }
+
+  /**
+   * Decides on one request.
+   * @param method HTTP method (any case).
+   * @param path the URL path without the query string.
+   */
+  check(method: string, path: string): DegradationDecision {
+    const i = this.index;
+    const headers = this.headersByLevel[i] as Readonly<Record<string, string>>;
+    if (i >= this.readOnlyIndex && this.writes.has(method.toUpperCase())) {
+      return { headers, refusal: this.refuse('Service in read-only mode', 'READ_ONLY', {}) };
+    }
+    if (i >= this.emergencyIndex && !this.matchers.some((m) => m(path))) {
+      return { headers, refusal: this.refuse('Service in emergency mode', 'EMERGENCY_MODE', { availableEndpoints: [...this.allowList] }) };
+    }
+    return { headers, refusal: undefined };
+  }
+
+  /** Stops following the degradation's level. */
+  dispose(): void {
+    this.unsubscribe();
+  }
+
+  private refuse(detail: string, code: string, extra: Record<string, unknown>): HttpError {
+    return new HttpError(503, 'Service Unavailable', detail, {
+      code,
+      retryAfterMs: this.retryAfterMs,
+      extensions: { degradationLevel: this.index, degradationLevelName: this.levels[this.index], ...extra },
+    });
+  }
+
+  private statusOf(i: number): string {
+    if (i === 0) return 'operational';
+    if (i >= this.emergencyIndex) return 'emergency';
+    if (i >= this.readOnlyIndex) return 'read-only';
+    return 'degraded';
+  }
+}
