@@ -1,4 +1,12 @@
+import { AsyncResource } from 'node:async_hooks';
 import { TimerHeap, type TimerEntry } from './timer-heap.js';
+
+/**
+ * The async context the shared timer is armed in: the empty one of module load. One timer serves every
+ * caller, so it must not carry the context (AsyncLocalStorage stores, OpenTelemetry spans, chaos scopes) of
+ * whichever caller happened to arm it into the callbacks of all the others.
+ */
+const rootScope = new AsyncResource('antifragile:deadline-scheduler');
 import type { TimerHandle } from './clock.js';
 
 /**
@@ -92,7 +100,7 @@ export class DeadlineScheduler {
     if (first !== undefined && (this.timer === undefined || first.at < this.armedAt)) {
       if (this.timer !== undefined) clearTimeout(this.timer);
       const delay = Math.max(0, Math.ceil(first.at - this.now()));
-      this.timer = setTimeout(this.onTimer, Math.min(delay, 2_147_483_647));
+      this.timer = rootScope.runInAsyncScope(setTimeout, null, this.onTimer, Math.min(delay, 2_147_483_647));
       this.armedAt = first.at;
       this.refd = true;
     }

@@ -67,3 +67,17 @@ describe('DeadlineScheduler', () => {
     expect(Math.abs(systemClock.now() - Date.now())).toBeLessThan(1_000);
   });
 });
+
+describe('DeadlineScheduler and async context', () => {
+  it('runs every callback outside the context of whoever armed the shared timer', async () => {
+    const { AsyncLocalStorage } = await import('node:async_hooks');
+    const { systemClock } = await import('../../src/core/clock.js');
+    const storage = new AsyncLocalStorage<string>();
+    const seen: (string | undefined)[] = [];
+    await new Promise<void>((resolve) => {
+      storage.run('caller-a', () => systemClock.schedule(() => seen.push(storage.getStore()), 5));
+      storage.run('caller-b', () => systemClock.schedule(() => (seen.push(storage.getStore()), resolve()), 10));
+    });
+    expect(seen).toEqual([undefined, undefined]);
+  });
+});
