@@ -666,3 +666,38 @@ export {
   runScenario,
   toleranceHolds,
 } from './scenario/index.js';
+
+// protection: adaptive rate limiting and abuse detection
+export type {
+  AbuseDetectorEvents,
+  AbuseDetectorOptions,
+  AbusePattern,
+  AbuseRequest,
+  AbuseVerdict,
+  AdaptiveRateLimitDecision,
+  AdaptiveRateLimiterEvents,
+  AdaptiveRateLimiterOptions,
+  AdaptiveRateLimitExecuteOptions,
+  BehaviorEvent,
+  BehaviorTrackerOptions,
+  ConcurrencyLoadSignalOptions,
+  ConcurrencyReading,
+  EventLoopDelayHistogram,
+  EventLoopDelaySignalOptions,
+  KeyedLimit,
+  KeyedRateLimitResult,
+  KeyedRateLimitStore,
+  LoadScalingOptions,
+  LoadSignal,
+  LocalRateLimitStoreOptions,
+} from './protection/index.js';
+export {
+  AbuseDetector,
+  AdaptiveRateLimiter,
+  BehaviorTracker,
+  BoundedMap,
+  ConcurrencyLoadSignal,
+  DEFAULT_ABUSE_PATTERNS,
+  EventLoopDelaySignal,
+  LocalRateLimitStore,
+} from './protection/index.js';

@@ -31,3 +31,5 @@ export { readJsonBody } from './read-json-body.js';
 export { DEFAULT_REQUEST_ID_HEADER, MAX_REQUEST_ID_LENGTH, resolveRequestId } from './request-id.js';
 export type { FallbackResponse, InterceptOutcome, RouteInterceptorOptions } from './route-interceptor.js';
 export { RouteInterceptor } from './route-interceptor.js';
+export type { RateLimitKeyFunction, RateLimitMiddleware, RateLimitMiddlewareOptions } from './rate-limit-middleware.js';
+export { createRateLimitMiddleware, keyByHeader, keyByIp } from './rate-limit-middleware.js';

@@ -1,3 +1,4 @@
+export type { AdaptiveRateLimitStoreEvents, AdaptiveRateLimitStoreOptions } from './adaptive-rate-limit-store.js';
 export type { RedisCache, RedisCacheConfig } from './create-redis-cache.js';
 export type {
   DistributedRateLimiterEvents,
@@ -22,6 +23,7 @@ export type {
   SharedCircuitBreakerOptions,
   SharedCircuitBreakerSnapshot,
 } from './shared-circuit-breaker.js';
+export { AdaptiveRateLimitStore } from './adaptive-rate-limit-store.js';
 export { createRedisCache } from './create-redis-cache.js';
 export { DistributedRateLimiter } from './distributed-rate-limiter.js';
 export { FleetCoordinator } from './fleet-coordinator.js';
