@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { isScenarioLoadError } from '../scenario/scenario-load-error.js';
 import { parseScenarioFile } from '../scenario/scenario-loader.js';
 import { processIo, type CliIo } from './cli-io.js';
+import { dashboardCommand, type DashboardCommandOptions } from './dashboard-command.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
 import { UsageError } from './usage-error.js';
 
@@ -89,6 +90,18 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
         }
       }
       setExitCode(code);
+    });
+  program
+    .command('dashboard')
+    .description('Open the live dashboard of a remote service: with a token, serve it through a local loopback proxy that adds the token; without, print the page URL.')
+    .requiredOption('-t, --target <url>', 'URL of the service whose admin API serves the dashboard')
+    .option('--token <token>', 'bearer token of the service\'s admin API (default: $ANTIFRAGILE_TOKEN)')
+    .option('--admin-path <path>', 'path of the admin API (default: /admin)')
+    .addOption(new Option('--port <port>', 'port of the local proxy (default: a free one)').argParser(nonNegativeNumber('--port')))
+    .option('--no-proxy', 'print the remote page URL instead of serving a local proxy')
+    .action(async (options: Omit<DashboardCommandOptions, 'noProxy'> & { proxy?: boolean }) => {
+      const { proxy, ...rest } = options;
+      setExitCode(await dashboardCommand({ ...rest, noProxy: proxy === false }, io));
     });
   return program;
 }

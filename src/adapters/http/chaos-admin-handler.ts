@@ -2,8 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChaosRegistry } from '../../chaos/chaos-registry.js';
 import { parseFaultSpec } from '../../chaos/fault-spec.js';
-import { isChaosRefusedError } from '../../core/errors.js';
-import { InvalidOptionsError, OptionsValidator } from '../../core/options.js';
+import { OptionsValidator } from '../../core/options.js';
+import { HttpProblem } from './admin/http-problem.js';
+import { readJsonBody } from './admin/read-json-body.js';
 
 /** A fault on the process's own resources (CPU, memory, event loop), as the admin endpoint starts it. */
 export interface ResourceFaultHandle {
@@ -47,17 +48,6 @@ export interface ChaosAdminHandlerOptions {
 /** A node:http handler: resolves `true` when it answered the request, `false` when the path is not its own. */
 export type ChaosAdminHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    detail: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(detail);
-  }
-}
-
 /**
  * The chaos part of a service's admin API, for `antifragile run` and operators: read the chaos state,
  * switch chaos on and off, inject and remove faults by dependency, start and stop resource faults, read
@@ -97,7 +87,7 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
   const route = async (req: IncomingMessage, path: string, query: URLSearchParams): Promise<{ status: number; body?: unknown }> => {
     const method = req.method ?? 'GET';
     if (path === '' || path === '/') {
-      if (method !== 'GET') throw methodNotAllowed(method, path);
+      if (method !== 'GET') throw HttpProblem.methodNotAllowed(method, path);
       return {
         status: 200,
         body: {
@@ -111,15 +101,14 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
       };
     }
     if (path === '/enable' || path === '/disable') {
-      if (method !== 'POST') throw methodNotAllowed(method, path);
+      if (method !== 'POST') throw HttpProblem.methodNotAllowed(method, path);
       if (path === '/enable') registry.control.enable('admin api');
       else registry.control.disable('admin api');
       return { status: 200, body: { enabled: registry.control.enabled } };
     }
     if (path === '/faults') {
       if (method === 'POST') {
-        const body = await readJson(req, maxBody);
-        const input = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+        const input = await readJsonBody(req, maxBody);
         const check = new OptionsValidator('fault request');
         if (typeof input.dependency !== 'string' || input.dependency === '') check.fail('dependency', 'a dependency name', input.dependency);
         check.throwIfInvalid();
@@ -127,27 +116,25 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
         return { status: 201, body: registry.active().find((f) => f.id === fault.id) };
       }
       if (method === 'DELETE') return { status: 200, body: { removed: registry.clear(query.get('dependency') ?? undefined) } };
-      throw methodNotAllowed(method, path);
+      throw HttpProblem.methodNotAllowed(method, path);
     }
     const faultId = /^\/faults\/([^/]+)$/.exec(path)?.[1];
     if (faultId !== undefined) {
-      if (method !== 'DELETE') throw methodNotAllowed(method, path);
+      if (method !== 'DELETE') throw HttpProblem.methodNotAllowed(method, path);
       if (!registry.remove(decodeURIComponent(faultId))) throw new HttpProblem(404, 'Not Found', `No active fault ${faultId}`);
       return { status: 204 };
     }
     if (path === '/resources') {
-      if (method !== 'POST') throw methodNotAllowed(method, path);
+      if (method !== 'POST') throw HttpProblem.methodNotAllowed(method, path);
       if (options.resources === undefined) throw new HttpProblem(501, 'Not Implemented', 'This service does not expose resource faults');
       if (!registry.control.enabled) throw new HttpProblem(409, 'Conflict', 'Chaos is disabled; POST /enable first');
-      const body = await readJson(req, maxBody);
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid([{ path: 'body', expected: 'an object with a kind', received: typeof body }]);
-      const handle = await options.resources(body as Record<string, unknown>);
+      const handle = await options.resources(await readJsonBody(req, maxBody));
       resources.set(handle.id, handle);
       return { status: 201, body: { id: handle.id, kind: handle.kind } };
     }
     const resourceId = /^\/resources\/([^/]+)$/.exec(path)?.[1];
     if (resourceId !== undefined) {
-      if (method !== 'DELETE') throw methodNotAllowed(method, path);
+      if (method !== 'DELETE') throw HttpProblem.methodNotAllowed(method, path);
       const handle = resources.get(decodeURIComponent(resourceId));
       if (handle === undefined) throw new HttpProblem(404, 'Not Found', `No running resource fault ${resourceId}`);
       resources.delete(handle.id);
@@ -155,7 +142,7 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
       return { status: 204 };
     }
     if (path === '/status') {
-      if (method !== 'GET') throw methodNotAllowed(method, path);
+      if (method !== 'GET') throw HttpProblem.methodNotAllowed(method, path);
       return { status: 200, body: options.status === undefined ? {} : await options.status() };
     }
     throw new HttpProblem(404, 'Not Found', `No admin route ${method} ${base}${path}`);
@@ -176,7 +163,7 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
         res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
       }
     } catch (error) {
-      sendProblem(res, toProblem(error), url.pathname);
+      HttpProblem.from(error).send(res, url.pathname);
     }
     return true;
   };
@@ -192,42 +179,3 @@ function authorized(header: string | undefined, expected: Buffer): boolean {
   return timingSafeEqual(digest(header.slice(7).trim()), expected);
 }
 
-function methodNotAllowed(method: string, path: string): HttpProblem {
-  return new HttpProblem(405, 'Method Not Allowed', `${method} is not allowed on ${path || '/'}`);
-}
-
-function invalid(issues: { path: string; expected: string; received: string }[]): HttpProblem {
-  return new HttpProblem(400, 'Bad Request', issues.map((i) => `${i.path}: expected ${i.expected}, received ${i.received}`).join('; '), { errors: issues });
-}
-
-function toProblem(error: unknown): HttpProblem {
-  if (error instanceof HttpProblem) return error;
-  if (error instanceof InvalidOptionsError) return invalid(error.issues.map((i) => ({ ...i })));
-  if (isChaosRefusedError(error)) return new HttpProblem(403, 'Forbidden', error.message, { code: error.code });
-  return new HttpProblem(500, 'Internal Server Error', error instanceof Error ? error.message : String(error));
-}
-
-function sendProblem(res: ServerResponse, problem: HttpProblem, instance: string): void {
-  const body = JSON.stringify({ type: 'about:blank', title: problem.title, status: problem.status, detail: problem.message, instance, ...problem.extra });
-  const headers: Record<string, string | number> = { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) };
-  if (problem.status === 401) headers['www-authenticate'] = 'Bearer';
-  if (!res.headersSent) res.writeHead(problem.status, headers);
-  res.end(body);
-}
-
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new HttpProblem(413, 'Content Too Large', `Body larger than ${maxBytes} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw invalid([{ path: 'body', expected: 'a JSON object', received: 'an empty body' }]);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw invalid([{ path: 'body', expected: 'valid JSON', received: error instanceof Error ? error.message : 'unparsable text' }]);
-  }
-}

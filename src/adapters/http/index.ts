@@ -33,3 +33,21 @@ export type { FallbackResponse, InterceptOutcome, RouteInterceptorOptions } from
 export { RouteInterceptor } from './route-interceptor.js';
 export type { RateLimitKeyFunction, RateLimitMiddleware, RateLimitMiddlewareOptions } from './rate-limit-middleware.js';
 export { createRateLimitMiddleware, keyByHeader, keyByIp } from './rate-limit-middleware.js';
+export type {
+  AdminActivity,
+  AdminActivitySource,
+  AdminApi,
+  AdminApiOptions,
+  AdminBreakerView,
+  AdminComponents,
+  AdminExperimentView,
+  AdminProxy,
+  AdminProxyOptions,
+  AdminServer,
+  AdminServerOptions,
+  AdminSnapshot,
+  AdminTicket,
+  AdminToken,
+  ProblemIssue,
+} from './admin/index.js';
+export { DASHBOARD_CSP, HttpProblem, createAdminApi, renderDashboardPage, startAdminProxy, startAdminServer } from './admin/index.js';

@@ -1,0 +1,138 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock, TimerHandle } from '../../../core/clock.js';
+
+/** Settings of an {@link AdminEventStream}. */
+export interface AdminEventStreamSettings {
+  clock: Clock;
+  /** Least time between two snapshots sent, ms. */
+  minIntervalMs: number;
+  /** How often the state is re-read while clients are connected (for changes no event reports: hit rates, an open breaker turning half-open), ms. */
+  pollIntervalMs: number;
+  /** Longest silence before a heartbeat comment, ms. */
+  heartbeatMs: number;
+  /** Most clients connected at once. */
+  maxClients: number;
+  /** A client whose unsent output exceeds this many bytes is dropped. */
+  maxBufferedBytes: number;
+  /** Turns the JSON `read` returned (compared to detect changes) into the data sent, e.g. adding a timestamp. */
+  stamp: (json: string, now: number) => string;
+}
+
+/**
+ * Server-sent events of the admin API: each client gets the current snapshot at once (`event: snapshot`),
+ * then a new one whenever it changed, at most one per `minIntervalMs` (changes are coalesced), and a
+ * heartbeat comment after `heartbeatMs` of silence. Timers run only while a client is connected and never
+ * keep the process alive; a client is removed when its connection closes or it stops reading.
+ */
+export class AdminEventStream {
+  private readonly clients = new Set<ServerResponse>();
+  private flushTimer: TimerHandle | undefined;
+  private pollTimer: TimerHandle | undefined;
+  private lastJson = '';
+  private lastSentAt = -Infinity;
+  private lastWriteAt = 0;
+  private nextId = 0;
+
+  constructor(
+    private readonly settings: AdminEventStreamSettings,
+    /** The state, as JSON without anything that changes on its own (a timestamp): compared to detect changes. */
+    private readonly read: () => string,
+  ) {}
+
+  /** Clients connected now. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Whether one more client may connect. */
+  get full(): boolean {
+    return this.clients.size >= this.settings.maxClients;
+  }
+
+  /** Starts streaming to `res` (check {@link full} first). */
+  accept(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    req.socket.setNoDelay(true);
+    req.socket.setKeepAlive(true);
+    this.clients.add(res);
+    const remove = (): void => {
+      this.clients.delete(res);
+      if (this.clients.size === 0) this.stopTimers();
+    };
+    res.once('close', remove);
+    res.once('error', remove);
+    const json = this.read();
+    const now = this.settings.clock.now();
+    this.lastJson = json;
+    this.lastSentAt = now;
+    this.write(res, `retry: 3000\nid: ${++this.nextId}\nevent: snapshot\ndata: ${this.settings.stamp(json, now)}\n\n`);
+    this.lastWriteAt = now;
+    if (this.pollTimer === undefined) this.schedulePoll();
+  }
+
+  /** Signals that the state may have changed: a snapshot goes out within `minIntervalMs` if it did. */
+  markDirty(): void {
+    if (this.clients.size === 0 || this.flushTimer !== undefined) return;
+    const delay = Math.max(0, this.lastSentAt + this.settings.minIntervalMs - this.settings.clock.now());
+    this.flushTimer = this.settings.clock.schedule(() => {
+      this.flushTimer = undefined;
+      this.flush();
+    }, delay, { keepAlive: false });
+  }
+
+  /** Ends every client's stream and stops the timers. */
+  close(): void {
+    for (const res of [...this.clients]) res.end();
+    this.clients.clear();
+    this.stopTimers();
+  }
+
+  private flush(): void {
+    if (this.clients.size === 0) return;
+    const now = this.settings.clock.now();
+    const json = this.read();
+    if (json !== this.lastJson) {
+      this.lastJson = json;
+      this.lastSentAt = now;
+      this.broadcast(`id: ${++this.nextId}\nevent: snapshot\ndata: ${this.settings.stamp(json, now)}\n\n`, now);
+    } else if (now - this.lastWriteAt >= this.settings.heartbeatMs) {
+      this.broadcast(': heartbeat\n\n', now);
+    }
+  }
+
+  private broadcast(chunk: string, now: number): void {
+    this.lastWriteAt = now;
+    for (const res of [...this.clients]) this.write(res, chunk);
+  }
+
+  private write(res: ServerResponse, chunk: string): void {
+    if (res.writableLength > this.settings.maxBufferedBytes) {
+      this.clients.delete(res);
+      res.destroy();
+      if (this.clients.size === 0) this.stopTimers();
+      return;
+    }
+    res.write(chunk);
+  }
+
+  private schedulePoll(): void {
+    this.pollTimer = this.settings.clock.schedule(() => {
+      this.pollTimer = undefined;
+      if (this.clients.size === 0) return;
+      if (this.flushTimer === undefined) this.flush();
+      if (this.clients.size > 0) this.schedulePoll();
+    }, this.settings.pollIntervalMs, { keepAlive: false });
+  }
+
+  private stopTimers(): void {
+    this.flushTimer?.cancel();
+    this.flushTimer = undefined;
+    this.pollTimer?.cancel();
+    this.pollTimer = undefined;
+  }
+}

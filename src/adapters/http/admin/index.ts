@@ -1,0 +1,13 @@
+export type { AdminActivity, AdminActivitySource } from './admin-activity-log.js';
+export type { AdminTicket, AdminToken } from './admin-auth.js';
+export type { AdminComponents } from './admin-components.js';
+export type { AdminProxy, AdminProxyOptions } from './admin-proxy.js';
+export { startAdminProxy } from './admin-proxy.js';
+export type { AdminBreakerView, AdminExperimentView, AdminSnapshot } from './admin-snapshot.js';
+export type { AdminApi, AdminApiOptions } from './create-admin-api.js';
+export { createAdminApi } from './create-admin-api.js';
+export { DASHBOARD_CSP, renderDashboardPage } from './dashboard-page.js';
+export type { ProblemIssue } from './http-problem.js';
+export { HttpProblem } from './http-problem.js';
+export type { AdminServer, AdminServerOptions } from './start-admin-server.js';
+export { startAdminServer } from './start-admin-server.js';
