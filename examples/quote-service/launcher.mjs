@@ -55,9 +55,12 @@ function freePort() {
 
 async function startRedis() {
   if (spawnSync('redis-server', ['--version']).status !== 0) return undefined;
+  // ioredis is an optional peer of antifragile: without it the example caches in memory only.
+  const ioredis = await import('ioredis').catch(() => undefined);
+  if (ioredis === undefined) return undefined;
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const { Redis } = await import('ioredis');
+  const { Redis } = ioredis;
   const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: 1 });
   probe.on('error', () => {});
   for (let i = 0; i < 100; i++) {

@@ -13,12 +13,10 @@
 // 'database' and 'redis' (the Redis cache layer runs through its injector).
 import { createServer } from 'node:http';
 import { Agent, request } from 'undici';
-import { Redis } from 'ioredis';
 import {
   Bulkhead, ChaosControl, ChaosRegistry, CircuitBreaker, Fallback, GracefulDegradation, MultiLayerCache, Retry, Timeout,
   backoff, isBrokenCircuitError, pipeline, policyCacheLayer, startResourceFault,
 } from 'antifragile';
-import { RedisCacheLayer } from 'antifragile/redis';
 import { createChaosAdminHandler } from 'antifragile/http';
 
 /**
@@ -87,6 +85,8 @@ export async function startQuoteService(options) {
   if (!baseline) {
     const layers = [];
     if (options.redisUrl !== undefined) {
+      // ioredis is an optional peer: loaded only when there is a Redis to talk to.
+      const [{ Redis }, { RedisCacheLayer }] = await Promise.all([import('ioredis'), import('antifragile/redis')]);
       redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 50, 500) });
       redis.on('error', () => {});
       layers.push(policyCacheLayer(new RedisCacheLayer({ client: redis }), chaos.injector('redis')));
