@@ -210,8 +210,10 @@ export async function startQuoteService(options) {
       clearInterval(sampler);
       degradation.stop();
       chaos.clear();
-      await new Promise((resolve) => server.close(resolve));
-      server.closeAllConnections?.();
+      // Requests still waiting on a slow dependency would hold close() open: end every connection first.
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      await closed;
       await cache?.close();
       redis?.disconnect();
       await agent.close();

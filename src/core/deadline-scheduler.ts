@@ -1,12 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { TimerHeap, type TimerEntry } from './timer-heap.js';
 
-/**
- * The async context the shared timer is armed in: the empty one of module load. One timer serves every
- * caller, so it must not carry the context (AsyncLocalStorage stores, OpenTelemetry spans, chaos scopes) of
- * whichever caller happened to arm it into the callbacks of all the others.
- */
-const rootScope = new AsyncResource('antifragile:deadline-scheduler');
 import type { TimerHandle } from './clock.js';
 
 /**
@@ -73,9 +67,9 @@ export class DeadlineScheduler {
     this.timer = undefined;
     this.armedAt = Infinity;
     const now = this.now();
-    const entry = this.heap.popDue(now);
+    const entry = this.heap.popDue(now) as Deadline | undefined;
     try {
-      entry?.callback();
+      entry?.scope.runInAsyncScope(entry.callback);
     } finally {
       const next = this.heap.peek();
       if (next !== undefined && next.at <= now) {
@@ -100,7 +94,7 @@ export class DeadlineScheduler {
     if (first !== undefined && (this.timer === undefined || first.at < this.armedAt)) {
       if (this.timer !== undefined) clearTimeout(this.timer);
       const delay = Math.max(0, Math.ceil(first.at - this.now()));
-      this.timer = rootScope.runInAsyncScope(setTimeout, null, this.onTimer, Math.min(delay, 2_147_483_647));
+      this.timer = setTimeout(this.onTimer, Math.min(delay, 2_147_483_647));
       this.armedAt = first.at;
       this.refd = true;
     }
@@ -120,9 +114,15 @@ export class DeadlineScheduler {
 }
 
 /** A pending deadline: both the heap entry and the handle given to the caller (one allocation). */
+/**
+ * One deadline. It keeps the async context of the code that scheduled it (as a `setTimeout` would): one
+ * shared timer serves every caller, and each callback must see its own caller's AsyncLocalStorage stores
+ * (OpenTelemetry spans, chaos scopes, request ids), not those of whoever armed the timer.
+ */
 class Deadline implements TimerEntry, TimerHandle {
   seq = 0;
   index = -1;
+  readonly scope = new AsyncResource('antifragile:deadline', { requireManualDestroy: true });
   constructor(
     private readonly scheduler: DeadlineScheduler,
     public at: number,

@@ -108,18 +108,24 @@ export class FaultController {
     }));
   }
 
+  /**
+   * Runs the undo steps of `entry` in reverse order. A step that fails stays pending (the fault stays
+   * active) so that {@link rollback} tries it again; each attempt's problems are returned.
+   */
   private async undo(entry: Entry): Promise<string[]> {
     const problems: string[] = [];
+    const failed: Entry['undo'] = [];
     for (let i = entry.undo.length - 1; i >= 0; i--) {
       const step = entry.undo[i] as Entry['undo'][number];
       try {
         await step.run();
       } catch (error) {
         problems.push(`${step.what}: ${error instanceof Error ? error.message : String(error)}`);
+        failed.unshift(step);
       }
     }
-    entry.undo = [];
-    entry.endedAt = this.now();
+    entry.undo = failed;
+    if (failed.length === 0) entry.endedAt = this.now();
     return problems;
   }
 

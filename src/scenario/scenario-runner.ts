@@ -104,6 +104,8 @@ export class ScenarioRunner {
   private readonly faults: FaultController;
   private readonly stop = new AbortController();
   private outcome: { status: ScenarioJournal['status']; reason: string } | undefined;
+  /** Set when the run is over: no status tick may re-arm after it (one may still be awaiting the target). */
+  private disposed = false;
   private origin = 0;
   private readonly activities: (Activity & { at: number; endAt: number })[] = [];
   private samples: (StatusSample & { at: number })[] = [];
@@ -200,10 +202,16 @@ export class ScenarioRunner {
       this.end('failed', `runner error: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       this.options.signal?.removeEventListener('abort', onUserAbort);
+      this.disposed = true;
       this.stopTicker();
       const load = this.load;
       load?.setRate(0);
       await this.rollback();
+      const left = this.faults.active;
+      if (left.length > 0) {
+        // A fault the target still applies makes the run's figures meaningless and the target unsafe: say so.
+        this.end('failed', `could not remove ${left.map((f) => f.fault.name).join(', ')}; remove by hand (or wait for their expiry)`);
+      }
       await this.restoreChaos(wasEnabled);
       if (load !== undefined) result = await load.stop({ abortInFlight: this.outcome?.status === 'interrupted' });
     }
@@ -448,7 +456,7 @@ export class ScenarioRunner {
   }
 
   private scheduleTick(): void {
-    if (this.stopped || this.load === undefined) return;
+    if (this.stopped || this.disposed || this.load === undefined) return;
     this.tickTimer = this.clock.schedule(() => void this.tick(), Math.max(0, this.nextTickAt - this.clock.now()), { keepAlive: false });
   }
 
@@ -460,7 +468,7 @@ export class ScenarioRunner {
   private async tick(): Promise<void> {
     this.tickTimer = undefined;
     const load = this.load;
-    if (this.stopped || load === undefined || this.ticking) return;
+    if (this.stopped || this.disposed || load === undefined || this.ticking) return;
     this.ticking = true;
     try {
       const at = this.clock.now();
@@ -469,7 +477,7 @@ export class ScenarioRunner {
       while (this.counts.length > 2 && (this.counts[1] as { at: number }).at <= at - this.maxWindowMs) this.counts.shift();
       const phase = this.currentPhase;
       const status = phase === undefined ? undefined : await this.sampleStatus(phase.name);
-      if (this.stopped) return;
+      if (this.stopped || this.disposed) return;
       if (this.events.wants('tick')) {
         this.events.emit('tick', { t: this.rel(at), phase: phase?.name ?? '', phaseEndsMs: phase === undefined ? 0 : this.rel(phase.endsAt), load: snapshot, status });
       }

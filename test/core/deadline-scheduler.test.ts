@@ -69,7 +69,7 @@ describe('DeadlineScheduler', () => {
 });
 
 describe('DeadlineScheduler and async context', () => {
-  it('runs every callback outside the context of whoever armed the shared timer', async () => {
+  it('runs each callback in the async context of the code that scheduled it, not of whoever armed the shared timer', async () => {
     const { AsyncLocalStorage } = await import('node:async_hooks');
     const { systemClock } = await import('../../src/core/clock.js');
     const storage = new AsyncLocalStorage<string>();
@@ -78,6 +78,6 @@ describe('DeadlineScheduler and async context', () => {
       storage.run('caller-a', () => systemClock.schedule(() => seen.push(storage.getStore()), 5));
       storage.run('caller-b', () => systemClock.schedule(() => (seen.push(storage.getStore()), resolve()), 10));
     });
-    expect(seen).toEqual([undefined, undefined]);
+    expect(seen).toEqual(['caller-a', 'caller-b']);
   });
 });

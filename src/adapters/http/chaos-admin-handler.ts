@@ -11,6 +11,8 @@ export interface ResourceFaultHandle {
   readonly id: string;
   readonly kind: string;
   stop(): void | Promise<void>;
+  /** Settles when the fault has ended by itself (its duration passed); it is then dropped from the list. */
+  readonly done?: Promise<void>;
 }
 
 /** Starts resource faults from JSON (`{ kind: 'cpu', percent: 80, durationMs: 10000 }`...). */
@@ -103,7 +105,13 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
     if (path === '/enable' || path === '/disable') {
       if (method !== 'POST') throw HttpProblem.methodNotAllowed(method, path);
       if (path === '/enable') registry.control.enable('admin api');
-      else registry.control.disable('admin api');
+      else {
+        // The kill switch stops everything: in-pipeline faults through the control, resource faults here.
+        registry.control.disable('admin api');
+        const running = [...resources.values()];
+        resources.clear();
+        await Promise.all(running.map((handle) => Promise.resolve(handle.stop()).catch(() => {})));
+      }
       return { status: 200, body: { enabled: registry.control.enabled } };
     }
     if (path === '/faults') {
@@ -130,6 +138,10 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
       if (!registry.control.enabled) throw new HttpProblem(409, 'Conflict', 'Chaos is disabled; POST /enable first');
       const handle = await options.resources(await readJsonBody(req, maxBody));
       resources.set(handle.id, handle);
+      void handle.done?.then(
+        () => resources.delete(handle.id),
+        () => resources.delete(handle.id),
+      );
       return { status: 201, body: { id: handle.id, kind: handle.kind } };
     }
     const resourceId = /^\/resources\/([^/]+)$/.exec(path)?.[1];

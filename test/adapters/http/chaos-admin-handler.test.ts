@@ -77,7 +77,11 @@ describe('chaos admin endpoint (real node:http server)', () => {
     const resource = (await (await call('POST', '/admin/chaos/resources', { kind: 'cpu', percent: 50 })).json()) as { id: string };
     expect((await call('DELETE', `/admin/chaos/resources/${resource.id}`)).status).toBe(204);
     expect(stopped).toEqual([resource.id]);
+    // The kill switch also stops resource faults still running.
+    const running = (await (await call('POST', '/admin/chaos/resources', { kind: 'memory', mb: 1 })).json()) as { id: string };
     expect(await (await call('POST', '/admin/chaos/disable')).json()).toEqual({ enabled: false });
+    expect(stopped).toEqual([resource.id, running.id]);
+    expect(((await (await call('GET', '/admin/chaos')).json()) as { resources: unknown[] }).resources).toEqual([]);
   });
 
   it('answers bad input with problem+json naming the field, and changes nothing', async () => {
