@@ -9,6 +9,8 @@ export interface ClosableServer {
   close(callback?: (error?: Error) => void): unknown;
   /** node:http >= 18.2: closes keep-alive connections that carry no request. */
   closeIdleConnections?(): void;
+  /** node:http >= 18.2: closes every connection, busy or not. */
+  closeAllConnections?(): void;
 }
 
 /** Options of {@link gracefulShutdown}. */
@@ -19,6 +21,16 @@ export interface GracefulShutdownOptions {
   drainMs?: number;
   /** Signals that start the shutdown (handlers removed by `dispose`). @default ['SIGTERM'] */
   signals?: NodeJS.Signals[];
+  /**
+   * Runs when the drain is over, just before the server stops accepting connections: end long-lived
+   * responses here (an admin API's event streams: `admin.close()`), or the close would wait for them.
+   */
+  beforeClose?: () => void | Promise<void>;
+  /**
+   * Longest wait for in-flight requests once the server stopped accepting, in ms; then every connection is
+   * closed (a long poll or a stuck handler never holds the process). @default 10_000
+   */
+  closeTimeoutMs?: number;
   /** Runs after the server closed (close pools, flush stores); may return a promise. */
   onClosed?: (error: Error | undefined) => void | Promise<void>;
   /** Source of time and timers. @default systemClock */
@@ -57,6 +69,8 @@ export function gracefulShutdown(server: ClosableServer, options: GracefulShutdo
     v.fail('signals', 'an array of signal names', options.signals);
   }
   v.func('onClosed', options.onClosed);
+  v.func('beforeClose', options.beforeClose);
+  v.duration('closeTimeoutMs', options.closeTimeoutMs);
   v.clock('clock', options.clock);
   v.throwIfInvalid();
 
@@ -68,8 +82,19 @@ export function gracefulShutdown(server: ClosableServer, options: GracefulShutdo
   const run = async (reason: string): Promise<void> => {
     options.readiness.drain(reason);
     await new Promise<void>((resolve) => clock.schedule(resolve, drainMs, { keepAlive: true }));
+    if (options.beforeClose !== undefined) {
+      try {
+        await options.beforeClose();
+      } catch (err) {
+        reportCallbackError(err, 'gracefulShutdown option beforeClose');
+      }
+    }
     const error = await new Promise<Error | undefined>((resolve) => {
-      server.close((err) => resolve(err ?? undefined));
+      const force = clock.schedule(() => server.closeAllConnections?.(), options.closeTimeoutMs ?? 10_000, { keepAlive: true });
+      server.close((err) => {
+        force.cancel();
+        resolve(err ?? undefined);
+      });
       server.closeIdleConnections?.();
     });
     if (options.onClosed !== undefined) {

@@ -85,6 +85,39 @@ describe('gracefulShutdown', () => {
     expect(warnings.some((w) => w.includes('onClosed threw: pool gone'))).toBe(true);
   });
 
+  it('runs beforeClose after the drain, and closes a connection still busy after closeTimeoutMs', async () => {
+    const clock = new VirtualClock();
+    const readiness = new Readiness();
+    // A long-lived response (an event stream) that never ends by itself.
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': open\n\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const stream = await fetch(url);
+    const reading = stream.body?.getReader().read().then(() => undefined).catch(() => undefined);
+    await reading;
+    const order: string[] = [];
+    const handle = gracefulShutdown(server, {
+      readiness,
+      drainMs: 100,
+      closeTimeoutMs: 1_000,
+      signals: [],
+      clock,
+      beforeClose: () => void order.push('beforeClose'),
+      onClosed: () => void order.push('closed'),
+    });
+    const done = handle.trigger();
+    await clock.advanceAsync(100);
+    expect(order).toEqual(['beforeClose']);
+    await clock.advanceAsync(999);
+    expect(order).toEqual(['beforeClose']);
+    await clock.advanceAsync(1);
+    await done;
+    expect(order).toEqual(['beforeClose', 'closed']);
+  });
+
   it('validates every option at once', () => {
     let error: unknown;
     try {

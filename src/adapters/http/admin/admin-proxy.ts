@@ -54,6 +54,17 @@ export async function startAdminProxy(options: AdminProxyOptions): Promise<Admin
       new HttpProblem(403, 'Forbidden', 'Unexpected Host header').send(res, url.pathname);
       return;
     }
+    // The proxy adds the token, so a request another site makes a browser send (a form POST to 127.0.0.1)
+    // must not get through: anything but a read needs to come from the dashboard page itself.
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const origin = req.headers.origin;
+      const site = req.headers['sec-fetch-site'];
+      const sameOrigin = origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
+      if (!sameOrigin || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
+        new HttpProblem(403, 'Forbidden', 'Cross-site request refused').send(res, url.pathname);
+        return;
+      }
+    }
     if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) {
       new HttpProblem(404, 'Not Found', `Only ${base}/ is proxied`).send(res, url.pathname);
       return;
