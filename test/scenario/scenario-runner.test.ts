@@ -213,11 +213,18 @@ halt:
     ]);
   });
 
-  it('keeps removing the other faults when one removal fails, and reports it', async () => {
+  it('keeps removing the other faults when one removal fails, retries it in the final rollback, and fails the run while it stays', async () => {
     const { journal, target } = await run(scenarioOf(OUTAGE), {}, { refuse: (call) => call === 'stop cpu' });
-    expect(target.calls).toEqual(['enable', 'inject payment error', 'start cpu', 'stop cpu', 'remove payment', 'disable']);
+    expect(target.calls.filter((c) => c !== 'stop cpu')).toEqual(['enable', 'inject payment error', 'start cpu', 'remove payment', 'disable']);
+    // Once at the end of the phase, then again in the final rollback.
+    expect(target.calls.filter((c) => c === 'stop cpu').length).toBeGreaterThanOrEqual(2);
     expect(target.registry.active()).toEqual([]);
     expect(journal.activities.find((a) => a.name === 'remove cpu-resource')).toMatchObject({ status: 'failed', error: expect.stringContaining('refused: stop cpu') as unknown as string });
+    expect(journal.activities.find((a) => a.name === 'remove cpu-resource (rollback)')).toMatchObject({ status: 'failed' });
+    // A fault still applied at the end fails the run, whatever the criteria say.
+    expect(journal.status).toBe('failed');
+    expect(journal.reason).toMatch(/could not remove cpu-resource/);
+    expect(journal.verdict).toBe('fail');
   });
 
   it('does not start when the steady state is not met, and injects nothing', async () => {
