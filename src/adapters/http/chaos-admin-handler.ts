@@ -129,7 +129,7 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
     const faultId = /^\/faults\/([^/]+)$/.exec(path)?.[1];
     if (faultId !== undefined) {
       if (method !== 'DELETE') throw HttpProblem.methodNotAllowed(method, path);
-      if (!registry.remove(decodeURIComponent(faultId))) throw new HttpProblem(404, 'Not Found', `No active fault ${faultId}`);
+      if (!registry.remove(safeDecode(faultId))) throw new HttpProblem(404, 'Not Found', `No active fault ${faultId}`);
       return { status: 204 };
     }
     if (path === '/resources') {
@@ -147,7 +147,7 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
     const resourceId = /^\/resources\/([^/]+)$/.exec(path)?.[1];
     if (resourceId !== undefined) {
       if (method !== 'DELETE') throw HttpProblem.methodNotAllowed(method, path);
-      const handle = resources.get(decodeURIComponent(resourceId));
+      const handle = resources.get(safeDecode(resourceId));
       if (handle === undefined) throw new HttpProblem(404, 'Not Found', `No running resource fault ${resourceId}`);
       resources.delete(handle.id);
       await handle.stop();
@@ -191,3 +191,12 @@ function authorized(header: string | undefined, expected: Buffer): boolean {
   return timingSafeEqual(digest(header.slice(7).trim()), expected);
 }
 
+
+/** A path segment decoded; a malformed `%` escape is kept as is (it then matches nothing: 404). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

@@ -44,9 +44,11 @@ export class AdminEventStream {
     return this.clients.size;
   }
 
-  /** Whether one more client may connect. */
+  private closed = false;
+
+  /** Whether one more client may connect (never after {@link close}). */
   get full(): boolean {
-    return this.clients.size >= this.settings.maxClients;
+    return this.closed || this.clients.size >= this.settings.maxClients;
   }
 
   /** Starts streaming to `res` (check {@link full} first). */
@@ -87,6 +89,7 @@ export class AdminEventStream {
 
   /** Ends every client's stream and stops the timers. */
   close(): void {
+    this.closed = true;
     for (const res of [...this.clients]) res.end();
     this.clients.clear();
     this.stopTimers();

@@ -174,8 +174,8 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   const act = async (path: string, req: IncomingMessage, res: ServerResponse, who: string): Promise<void> => {
     const breakerRoute = /^\/breakers\/([^/]+)\/([^/]+)$/.exec(path);
     if (breakerRoute !== null) {
-      const name = decodeURIComponent(breakerRoute[1] as string);
-      const action = decodeURIComponent(breakerRoute[2] as string);
+      const name = decodePathSegment(breakerRoute[1] as string);
+      const action = decodePathSegment(breakerRoute[2] as string);
       if (!(BREAKER_ACTIONS as readonly string[]).includes(action)) {
         throw new HttpProblem(404, 'Not Found', `Unknown breaker action "${action}" (known: ${BREAKER_ACTIONS.join(', ')})`);
       }
@@ -381,4 +381,13 @@ function validate(options: AdminApiOptions): AdminToken[] {
   v.clock('clock', options.clock);
   v.throwIfInvalid();
   return tokens;
+}
+
+/** A path segment decoded, or a 400 for a malformed `%` escape (instead of a URIError's 500). */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw HttpProblem.invalid([{ path: 'path', expected: 'a well-formed percent-encoded segment', received: JSON.stringify(segment) }]);
+  }
 }

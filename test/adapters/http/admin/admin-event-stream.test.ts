@@ -41,6 +41,15 @@ async function serve(clock: VirtualClock): Promise<{ base: string; kit: ReturnTy
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 describe('admin event stream (VirtualClock)', () => {
+  it('refuses new stream clients once the API is closed', async () => {
+    const { base } = await serve(new VirtualClock());
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    api?.close();
+    const refused = await fetch(`${base}/events`, { headers: auth });
+    expect(refused.status).toBe(503);
+    await refused.body?.cancel();
+  });
+
   it('refuses a ticket once it expired', async () => {
     const clock = new VirtualClock(1_000_000);
     const { base } = await serve(clock);

@@ -110,6 +110,9 @@ describe('admin API (real node:http server)', () => {
     await expectProblem(await call('POST', '/experiments/start', { body: { name: 'pricing-burst', durationMs: -5 } }), 400);
     await expectProblem(await call('POST', '/experiments/stop', { body: { id: 'not-running' } }), 404);
     await expectProblem(await call('POST', '/chaos/faults', { body: '{oops' }), 400);
+    // A malformed percent escape is the client's mistake, not the server's.
+    expect((await expectProblem(await call('POST', '/breakers/%E0%A4%A/reset'), 400)).detail).toMatch(/percent-encoded/);
+    await expectProblem(await call('DELETE', '/chaos/faults/%E0%A4%A'), 404);
     expect(breakers.get('pricing')?.state).toBe('open');
     expect(degradation.getCurrentState()).toMatchObject({ level: 'full', override: null });
     expect(experiments.running()).toEqual([]);
