@@ -1,3 +1,4 @@
+import type { ChunkQueue } from './chunk-queue.js';
 import type { Clock } from '../../core/clock.js';
 
 /** Direction of a proxied byte stream: `upstream` is client to server, `downstream` server to client. */
@@ -107,6 +108,14 @@ export abstract class ToxicStage<A = unknown> implements StageSink {
 
   /** See {@link dispose}; the default holds nothing. */
   protected onDispose(): void {}
+
+  /** Hands on everything `held` keeps, in order (`null` is the end of the stream), and empties it. */
+  protected handOn(held: ChunkQueue<Buffer | null>): void {
+    for (let item = held.shift(); item !== undefined; item = held.shift()) {
+      if (item === null) this.next.end();
+      else this.next.write(item);
+    }
+  }
 
   /** Ends this direction here and closes the connection when the end reaches the destination. */
   protected closeStream(): void {

@@ -52,10 +52,7 @@ export class BandwidthStage extends ToxicStage<BandwidthAttributes> {
 
   protected override onFlush(): void {
     this.cancel();
-    for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) {
-      if (item === null) this.next.end();
-      else this.next.write(item);
-    }
+    this.handOn(this.queue);
   }
 
   protected override onDispose(): void {

@@ -38,10 +38,7 @@ export class ResetPeerStage extends ToxicStage<ResetPeerAttributes> {
   protected override onFlush(): void {
     this.timer?.cancel();
     this.timer = undefined;
-    for (let item = this.held.shift(); item !== undefined; item = this.held.shift()) {
-      if (item === null) this.next.end();
-      else this.next.write(item);
-    }
+    this.handOn(this.held);
   }
 
   protected override onDispose(): void {

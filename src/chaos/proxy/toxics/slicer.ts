@@ -39,10 +39,7 @@ export class SlicerStage extends ToxicStage<SlicerAttributes> {
   protected override onFlush(): void {
     this.timer?.cancel();
     this.timer = undefined;
-    for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) {
-      if (item === null) this.next.end();
-      else this.next.write(item);
-    }
+    this.handOn(this.queue);
   }
 
   protected override onDispose(): void {

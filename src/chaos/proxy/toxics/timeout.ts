@@ -50,10 +50,7 @@ export class TimeoutStage extends ToxicStage<TimeoutAttributes> {
     this.timer?.cancel();
     this.timer = undefined;
     this.heldBytes = 0;
-    for (let item = this.held.shift(); item !== undefined; item = this.held.shift()) {
-      if (item === null) this.next.end();
-      else this.next.write(item);
-    }
+    this.handOn(this.held);
   }
 
   protected override onDispose(): void {
