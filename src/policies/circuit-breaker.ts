@@ -13,6 +13,7 @@ import { TimeWindow } from '../core/time-window.js';
 import { contextOf, defaultContext } from './context.js';
 import { isContextAborted, peekSignal } from './lazy-context.js';
 import type { ExecuteOptions, Policy, PolicyContext, PolicyFunction } from './policy.js';
+import { callWithHandlers } from './call-with-handlers.js';
 
 /**
  * States of a {@link CircuitBreaker}:
@@ -308,18 +309,7 @@ export class CircuitBreaker implements Policy {
         // Both taken before `fn` runs: `fn` may change the state (and so the handlers) synchronously.
         const onSuccess = this.fastSuccess as (value: T) => T;
         const onFailure = this.fastFailure as (error: unknown) => never;
-        let pending: PromiseLike<T> | T;
-        try {
-          pending = fn(options === undefined ? defaultContext : contextOf(options));
-        } catch (error) {
-          try {
-            onFailure(error);
-          } catch {
-            // onFailure rethrows by design; the rejection below carries the error.
-          }
-          return Promise.reject(error);
-        }
-        return Promise.resolve(pending).then(onSuccess, onFailure);
+        return callWithHandlers(fn, options === undefined ? defaultContext : contextOf(options), onSuccess, onFailure);
       }
     }
     if (this.st === CLOSED) this.lastSampleAt = this.coarseNow();

@@ -20,6 +20,7 @@ import type { RedisClient } from './redis-client.js';
 import type { RedisScript } from './redis-script.js';
 import { SharedBreakerCounts } from './shared-breaker-counts.js';
 import { parseSharedBreakerReply, sharedBreakerScripts, type SharedBreakerReply } from './shared-breaker-scripts.js';
+import { callWithHandlers } from '../../policies/call-with-handlers.js';
 
 /**
  * Where a {@link SharedCircuitBreaker} takes its decisions from: `'shared'` (the fleet-wide state in Redis)
@@ -473,18 +474,7 @@ export class SharedCircuitBreaker implements Policy {
           // Both taken before `fn` runs: `fn` may change the state (and so the handlers) synchronously.
           const onSuccess = this.fastSuccess as (value: T) => T;
           const onFailure = this.fastFailure as (error: unknown) => never;
-          let pending: PromiseLike<T> | T;
-          try {
-            pending = fn(options === undefined ? defaultContext : contextOf(options));
-          } catch (error) {
-            try {
-              onFailure(error);
-            } catch {
-              // onFailure rethrows by design; the rejection below carries the error.
-            }
-            return Promise.reject(error);
-          }
-          return Promise.resolve(pending).then(onSuccess, onFailure);
+          return callWithHandlers(fn, options === undefined ? defaultContext : contextOf(options), onSuccess, onFailure);
         }
       }
       return this.executeClosed(fn, contextOf(options));
