@@ -1,7 +1,5 @@
-import type { TimerHandle } from '../../../core/clock.js';
-import { ChunkQueue } from '../chunk-queue.js';
 import { integerAtLeast, nonNegativeNumber, probability, type ToxicDefinition } from '../toxic-definition.js';
-import { ToxicStage } from '../toxic-stage.js';
+import { PacedStage } from '../paced-stage.js';
 
 /** Attributes of the `packet_loss` toxic (not in toxiproxy; named in its style). */
 export interface PacketLossAttributes {
@@ -27,39 +25,11 @@ const MAX_RTO_MS = 120_000;
  * reset. Segments that get through are handed on together, so a stream without losses is not sliced.
  * @internal
  */
-export class PacketLossStage extends ToxicStage<PacketLossAttributes> {
-  private readonly queue = new ChunkQueue<Buffer | null>();
+export class PacketLossStage extends PacedStage<PacketLossAttributes> {
   /** Losses in a row of the head segment. */
   private losses = 0;
-  private timer: TimerHandle | undefined;
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.pump();
-  };
 
-  protected onData(chunk: Buffer): void {
-    this.queue.push(chunk);
-    this.pump();
-  }
-
-  protected override onEnd(): void {
-    if (this.queue.size === 0) this.next.end();
-    else this.queue.push(null);
-  }
-
-  protected override onFlush(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-    this.handOn(this.queue);
-  }
-
-  protected override onDispose(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-    this.queue.clear();
-  }
-
-  private pump(): void {
+  protected pump(): void {
     while (this.timer === undefined && !this.finished) {
       const head = this.queue.peek();
       if (head === undefined) return;

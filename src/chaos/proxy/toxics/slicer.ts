@@ -1,7 +1,5 @@
-import type { TimerHandle } from '../../../core/clock.js';
-import { ChunkQueue } from '../chunk-queue.js';
 import { integerAtLeast, nonNegativeNumber, type ToxicDefinition } from '../toxic-definition.js';
-import { ToxicStage } from '../toxic-stage.js';
+import { PacedStage } from '../paced-stage.js';
 
 /** Attributes of the `slicer` toxic (toxiproxy's names and units). */
 export interface SlicerAttributes {
@@ -18,37 +16,8 @@ export interface SlicerAttributes {
  * socket write, with `delay` microseconds between slices: the reader sees many small reads.
  * @internal
  */
-export class SlicerStage extends ToxicStage<SlicerAttributes> {
-  private readonly queue = new ChunkQueue<Buffer | null>();
-  private timer: TimerHandle | undefined;
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.pump();
-  };
-
-  protected onData(chunk: Buffer): void {
-    this.queue.push(chunk);
-    this.pump();
-  }
-
-  protected override onEnd(): void {
-    if (this.queue.size === 0) this.next.end();
-    else this.queue.push(null);
-  }
-
-  protected override onFlush(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-    this.handOn(this.queue);
-  }
-
-  protected override onDispose(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-    this.queue.clear();
-  }
-
-  private pump(): void {
+export class SlicerStage extends PacedStage<SlicerAttributes> {
+  protected pump(): void {
     const delayMs = this.attributes.delay / 1000;
     while (this.timer === undefined && !this.finished) {
       const head = this.queue.peek();
