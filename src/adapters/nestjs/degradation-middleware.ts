@@ -11,6 +11,8 @@ import { problemFromError } from '../http/problem-details.js';
  * allow-listed paths are served, with a 503 `application/problem+json` answer and `Retry-After`.
  * `DegradationModule.forRoot` applies it to every route; apply it yourself with
  * `consumer.apply(DegradationMiddleware).forRoutes(...)` when the module is imported with `routes: false`.
+ * It works on Express and on Fastify alike: on Fastify, Nest runs middleware (through `@fastify/middie`) with
+ * the raw node:http request and response, which is what it uses.
  */
 export class DegradationMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
   /** @param gate the gate deciding each request (provided by `DegradationModule.forRoot`). */
