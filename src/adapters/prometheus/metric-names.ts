@@ -57,6 +57,26 @@ export interface PrometheusMetricNames {
   rateLimiterWaiting: string;
   /** Counter `{name}`: calls refused. */
   rateLimiterRejected: string;
+  /**
+   * Counter `{name, kind}`: calls through a timeout by kind. Only `kind="timed_out"` (resilience4j's
+   * `resilience4j_timelimiter_calls_total{kind="timeout"}`): a Timeout reports the calls that reach their
+   * deadline, not the ones that settle in time.
+   */
+  timeoutCalls: string;
+  /** Counter `{name, reason}`: calls a fallback replaced, `reason` `error` (a handled error) or `result` (a handled result). */
+  fallbackHandledCalls: string;
+  /** Counter `{name, reason}`: hedged attempts started (attempts after the first), `reason` `delay` or `failure`. */
+  hedgeAttempts: string;
+  /** Gauge `{name}`: the delay a call started now would wait before its first hedge, in seconds. */
+  hedgeDelay: string;
+  /** Gauge `{name}`: the adaptive concurrency limit in force. */
+  adaptiveConcurrencyLimit: string;
+  /** Gauge `{name}`: calls running through an adaptive concurrency limit now. */
+  adaptiveConcurrencyInFlight: string;
+  /** Counter `{name}`: calls an adaptive concurrency limit shed. */
+  adaptiveConcurrencyRejected: string;
+  /** Counter `{name, direction}`: moves of an adaptive concurrency limit, `direction` `increase` or `decrease`. */
+  adaptiveConcurrencyLimitChanges: string;
   /** Counter `{name, result}`: cache lookups, `hit`, `stale` or `miss`. */
   cacheRequests: string;
   /** Counter `{name, layer, result}`: lookups answered by each layer. */
@@ -146,6 +166,14 @@ export function metricNames(naming: PrometheusNaming = 'antifragile', prefix = '
     rateLimiterAvailable: `${p}rate_limiter_available_permits`,
     rateLimiterWaiting: `${p}rate_limiter_waiting_calls`,
     rateLimiterRejected: `${p}rate_limiter_rejected_calls_total`,
+    timeoutCalls: `${p}timeout_calls_total`,
+    fallbackHandledCalls: `${p}fallback_handled_calls_total`,
+    hedgeAttempts: `${p}hedge_attempts_total`,
+    hedgeDelay: `${p}hedge_delay_seconds`,
+    adaptiveConcurrencyLimit: `${p}adaptive_concurrency_limit`,
+    adaptiveConcurrencyInFlight: `${p}adaptive_concurrency_in_flight_calls`,
+    adaptiveConcurrencyRejected: `${p}adaptive_concurrency_rejected_calls_total`,
+    adaptiveConcurrencyLimitChanges: `${p}adaptive_concurrency_limit_changes_total`,
     cacheRequests: `${p}cache_requests_total`,
     cacheLayerRequests: `${p}cache_layer_requests_total`,
     cacheHitRatio: `${p}cache_hit_ratio`,
@@ -186,6 +214,7 @@ export function metricNames(naming: PrometheusNaming = 'antifragile', prefix = '
     names.bulkheadMaxConcurrent = 'resilience4j_bulkhead_max_allowed_concurrent_calls';
     names.rateLimiterAvailable = 'resilience4j_ratelimiter_available_permissions';
     names.rateLimiterWaiting = 'resilience4j_ratelimiter_waiting_threads';
+    names.timeoutCalls = 'resilience4j_timelimiter_calls_total';
   }
   return names;
 }

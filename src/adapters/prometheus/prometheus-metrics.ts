@@ -9,11 +9,15 @@ import { OptionsValidator } from '../../core/options.js';
 import { GracefulDegradation } from '../../degradation/graceful-degradation.js';
 import { SelfHealer } from '../../healing/self-healer.js';
 import { HealthMonitor } from '../../health/health-monitor.js';
+import { AdaptiveConcurrency } from '../../policies/adaptive-concurrency.js';
 import { Bulkhead } from '../../policies/bulkhead.js';
 import { CircuitBreaker, type CircuitState } from '../../policies/circuit-breaker.js';
 import { CircuitBreakerManager } from '../../policies/circuit-breaker-manager.js';
+import { Fallback } from '../../policies/fallback.js';
+import { Hedge } from '../../policies/hedge.js';
 import { RateLimiter } from '../../policies/rate-limiter.js';
 import { Retry } from '../../policies/retry.js';
+import { Timeout } from '../../policies/timeout.js';
 import { BoundedLabel } from './bounded-label.js';
 import { metricNames, type PrometheusMetricNames, type PrometheusNaming } from './metric-names.js';
 import { metricsHandler, type MetricsHandlerOptions } from './metrics-handler.js';
@@ -51,8 +55,9 @@ export interface PrometheusMetricsOptions {
 /** Options of the `observe*` methods. */
 export interface ObserveOptions {
   /**
-   * Value of the `name` label. Defaults to the component's own name, or `'health'` for a {@link HealthMonitor}
-   * and `'degradation'` for a {@link GracefulDegradation}, which keep theirs private.
+   * Value of the `name` label. Defaults to the component's own name, or `'health'` for a {@link HealthMonitor},
+   * `'degradation'` for a {@link GracefulDegradation}, `'timeout'` for a {@link Timeout} and `'hedge'` for a
+   * {@link Hedge}, which keep theirs private (observe a second one with another `name`).
    */
   name?: string;
 }
@@ -64,6 +69,10 @@ export type ObservableComponent =
   | Retry
   | Bulkhead
   | RateLimiter
+  | Timeout
+  | Fallback<unknown>
+  | Hedge
+  | AdaptiveConcurrency
   | MultiLayerCache
   | HealthMonitor
   | GracefulDegradation
@@ -89,6 +98,9 @@ const OUTCOMES = ['success', 'failure', 'ignored'] as const;
 const R4J_KINDS = ['successful', 'failed', 'ignored'] as const;
 const RETRY_KINDS = ['successful_without_retry', 'successful_with_retry', 'failed_without_retry', 'failed_with_retry'] as const;
 const HEALTH_STATUSES = ['healthy', 'degraded', 'unhealthy'] as const;
+const FALLBACK_REASONS = ['error', 'result'] as const;
+const HEDGE_REASONS = ['delay', 'failure'] as const;
+const LIMIT_DIRECTIONS = ['increase', 'decrease'] as const;
 const COMPONENT_STATUSES = ['healthy', 'degraded', 'unhealthy', 'unknown'] as const;
 
 interface Observed<T> {
@@ -105,7 +117,8 @@ type Labels = Record<string, string>;
 
 /**
  * Publishes the state of antifragile components as Prometheus metrics through prom-client: breaker state,
- * calls by outcome and refused calls, retries by kind, bulkhead and rate limiter use, cache hits per layer,
+ * calls by outcome and refused calls, retries by kind, bulkhead and rate limiter use, timed-out calls,
+ * fallbacks, hedged attempts and delay, adaptive concurrency limit and shed calls, cache hits per layer,
  * health score and statuses, degradation level, self-healing events and chaos experiment outcomes.
  *
  * Counters are fed by the components' events; gauges are read from the components when the registry is
@@ -143,6 +156,10 @@ export class PrometheusMetrics {
   private readonly retries = new Map<string, Observed<Retry>>();
   private readonly bulkheads = new Map<string, Observed<Bulkhead>>();
   private readonly limiters = new Map<string, Observed<RateLimiter>>();
+  private readonly timeouts = new Map<string, Observed<Timeout>>();
+  private readonly fallbacks = new Map<string, Observed<Fallback<unknown>>>();
+  private readonly hedges = new Map<string, Observed<Hedge>>();
+  private readonly adaptiveLimits = new Map<string, Observed<AdaptiveConcurrency>>();
   private readonly caches = new Map<string, Observed<MultiLayerCache>>();
   private readonly monitors = new Map<string, Observed<HealthMonitor>>();
   private readonly degradations = new Map<string, Observed<GracefulDegradation>>();
@@ -163,6 +180,11 @@ export class PrometheusMetrics {
   private readonly retryBudgetExhausted: Counter;
   private readonly bulkheadRejected: Counter;
   private readonly rateLimiterRejected: Counter;
+  private readonly timeoutCalls: Counter;
+  private readonly fallbackHandled: Counter;
+  private readonly hedgeAttempts: Counter;
+  private readonly adaptiveRejected: Counter;
+  private readonly adaptiveLimitChanges: Counter;
   private readonly healthChecks: Counter;
   private readonly degradationTransitions: Counter;
   private readonly healingEvents: Counter;
@@ -301,6 +323,32 @@ export class PrometheusMetrics {
     });
     this.rateLimiterRejected = counter(n.rateLimiterRejected, 'Calls a rate limiter refused', ['name']);
 
+    // Timeouts: a Timeout reports only the calls that reach their deadline.
+    this.timeoutCalls = counter(
+      n.timeoutCalls,
+      this.r4j ? 'Calls through a timeout, by kind (timeout only)' : 'Calls through a timeout, by kind (timed_out only)',
+      ['name', 'kind'],
+    );
+
+    // Fallbacks.
+    this.fallbackHandled = counter(n.fallbackHandledCalls, 'Calls a fallback replaced, by reason (a handled error or result)', ['name', 'reason']);
+
+    // Hedges.
+    this.hedgeAttempts = counter(n.hedgeAttempts, 'Hedged attempts started (attempts after the first), by reason', ['name', 'reason']);
+    gauge(n.hedgeDelay, 'Delay a call started now would wait before its first hedge, in seconds', ['name'], (g) => {
+      for (const { component, name } of this.hedges.values()) g.set({ name }, component.delayMs / 1000);
+    });
+
+    // Adaptive concurrency.
+    gauge(n.adaptiveConcurrencyLimit, 'Adaptive concurrency limit in force', ['name'], (g) => {
+      for (const { component, name } of this.adaptiveLimits.values()) g.set({ name }, component.limit);
+    });
+    gauge(n.adaptiveConcurrencyInFlight, 'Calls running through an adaptive concurrency limit', ['name'], (g) => {
+      for (const { component, name } of this.adaptiveLimits.values()) g.set({ name }, component.inflight);
+    });
+    this.adaptiveRejected = counter(n.adaptiveConcurrencyRejected, 'Calls an adaptive concurrency limit shed', ['name']);
+    this.adaptiveLimitChanges = counter(n.adaptiveConcurrencyLimitChanges, 'Moves of an adaptive concurrency limit, by direction', ['name', 'direction']);
+
     // Caches: counters and ratios read from getMetrics() at scrape time.
     snapshotCounter(n.cacheRequests, 'Cache lookups by result (hit, stale, miss)', ['name', 'result'], (c) => {
       for (const { component, name } of this.caches.values()) {
@@ -427,6 +475,10 @@ export class PrometheusMetrics {
     if (component instanceof Retry) return this.observeRetry(component, options);
     if (component instanceof Bulkhead) return this.observeBulkhead(component, options);
     if (component instanceof RateLimiter) return this.observeRateLimiter(component, options);
+    if (component instanceof Timeout) return this.observeTimeout(component, options);
+    if (component instanceof Fallback) return this.observeFallback(component as Fallback<unknown>, options);
+    if (component instanceof Hedge) return this.observeHedge(component, options);
+    if (component instanceof AdaptiveConcurrency) return this.observeAdaptiveConcurrency(component, options);
     if (component instanceof MultiLayerCache) return this.observeCache(component, options);
     if (component instanceof HealthMonitor) return this.observeHealth(component, options);
     if (component instanceof GracefulDegradation) return this.observeDegradation(component, options);
@@ -579,6 +631,93 @@ export class PrometheusMetrics {
     });
   }
 
+  /**
+   * Observes a timeout: calls that reached their deadline (`kind="timed_out"`; resilience4j naming:
+   * `resilience4j_timelimiter_calls_total{kind="timeout"}`). A cooperative timeout counts a call when its
+   * deadline passes, even if a late value is then returned. The `name` label defaults to `'timeout'`.
+   */
+  observeTimeout(timeout: Timeout, options: ObserveOptions = {}): Unsubscribe {
+    const name = options.name ?? 'timeout';
+    return this.track(this.timeouts, name, timeout, () => {
+      const labels = { name, kind: this.r4j ? 'timeout' : 'timed_out' };
+      const timedOut = this.timeoutCalls.labels(labels);
+      timedOut.inc(0);
+      const off = timeout.on('timeout', () => timedOut.inc());
+      return {
+        component: timeout,
+        name,
+        off: () => {
+          off();
+          this.timeoutCalls.remove(labels);
+        },
+      };
+    });
+  }
+
+  /** Observes a fallback: calls it replaced, by reason (`error` or `result`). */
+  observeFallback(fallback: Fallback<unknown>, options: ObserveOptions = {}): Unsubscribe {
+    const name = options.name ?? fallback.name;
+    return this.track(this.fallbacks, name, fallback, () => {
+      const [error, result] = FALLBACK_REASONS.map((reason) => this.fallbackHandled.labels({ name, reason }));
+      error?.inc(0);
+      result?.inc(0);
+      const off = fallback.on('fallback', (e) => (e.kind === 'error' ? error : result)?.inc());
+      return {
+        component: fallback,
+        name,
+        off: () => {
+          off();
+          for (const reason of FALLBACK_REASONS) this.fallbackHandled.remove({ name, reason });
+        },
+      };
+    });
+  }
+
+  /**
+   * Observes a hedge: hedged attempts started, by reason (`delay` or `failure`), and the current hedging
+   * delay (read at scrape time). The `name` label defaults to `'hedge'`.
+   */
+  observeHedge(hedge: Hedge, options: ObserveOptions = {}): Unsubscribe {
+    const name = options.name ?? 'hedge';
+    return this.track(this.hedges, name, hedge, () => {
+      const [delay, failure] = HEDGE_REASONS.map((reason) => this.hedgeAttempts.labels({ name, reason }));
+      delay?.inc(0);
+      failure?.inc(0);
+      const off = hedge.on('hedge', (e) => (e.reason === 'delay' ? delay : failure)?.inc());
+      return {
+        component: hedge,
+        name,
+        off: () => {
+          off();
+          for (const reason of HEDGE_REASONS) this.hedgeAttempts.remove({ name, reason });
+        },
+      };
+    });
+  }
+
+  /** Observes an adaptive concurrency limit: the limit and calls in flight (read at scrape time), shed calls, limit moves. */
+  observeAdaptiveConcurrency(limiter: AdaptiveConcurrency, options: ObserveOptions = {}): Unsubscribe {
+    const name = options.name ?? limiter.name;
+    return this.track(this.adaptiveLimits, name, limiter, () => {
+      const rejected = this.adaptiveRejected.labels({ name });
+      const [increase, decrease] = LIMIT_DIRECTIONS.map((direction) => this.adaptiveLimitChanges.labels({ name, direction }));
+      for (const c of [rejected, increase, decrease]) c?.inc(0);
+      const offs = [
+        limiter.on('rejected', () => rejected.inc()),
+        limiter.on('limitChange', (e) => (e.to > e.from ? increase : decrease)?.inc()),
+      ];
+      return {
+        component: limiter,
+        name,
+        off: () => {
+          for (const off of offs) off();
+          this.adaptiveRejected.remove({ name });
+          for (const direction of LIMIT_DIRECTIONS) this.adaptiveLimitChanges.remove({ name, direction });
+        },
+      };
+    });
+  }
+
   /** Observes a multi-layer cache: lookups and hit ratios per layer, loads, layer errors (all read at scrape time). */
   observeCache(cache: MultiLayerCache, options: ObserveOptions = {}): Unsubscribe {
     const name = options.name ?? cache.name;
@@ -706,7 +845,21 @@ export class PrometheusMetrics {
   /** Stops observing every component. The families stay registered. */
   dispose(): void {
     for (const off of [...this.managers.values(), ...this.runners.values(), ...this.chaosRegistries.values()]) off();
-    for (const map of [this.breakers, this.retries, this.bulkheads, this.limiters, this.caches, this.monitors, this.degradations, this.healers]) {
+    const maps = [
+      this.breakers,
+      this.retries,
+      this.bulkheads,
+      this.limiters,
+      this.timeouts,
+      this.fallbacks,
+      this.hedges,
+      this.adaptiveLimits,
+      this.caches,
+      this.monitors,
+      this.degradations,
+      this.healers,
+    ];
+    for (const map of maps) {
       for (const entry of [...(map as Map<string, Observed<unknown>>).values()]) entry.off();
       map.clear();
     }

@@ -26,12 +26,16 @@ import { GracefulDegradation } from '../../../src/degradation/graceful-degradati
 import { SelfHealer, type HealerEvent } from '../../../src/healing/self-healer.js';
 import { HealthMonitor } from '../../../src/health/health-monitor.js';
 import { backoff } from '../../../src/policies/backoff/index.js';
+import { AdaptiveConcurrency } from '../../../src/policies/adaptive-concurrency.js';
 import { Bulkhead } from '../../../src/policies/bulkhead.js';
 import { CircuitBreaker } from '../../../src/policies/circuit-breaker.js';
 import { CircuitBreakerManager } from '../../../src/policies/circuit-breaker-manager.js';
+import { Fallback } from '../../../src/policies/fallback.js';
+import { Hedge } from '../../../src/policies/hedge.js';
 import { pipeline } from '../../../src/policies/pipeline.js';
 import { RateLimiter } from '../../../src/policies/rate-limiter.js';
 import { Retry } from '../../../src/policies/retry.js';
+import { Timeout } from '../../../src/policies/timeout.js';
 import { failOnUnhandledRejections } from '../../support/no-unhandled-rejections.js';
 import { errorOf, track } from '../../support/promises.js';
 import { find, parseExposition, value, type Exposition } from './parse-exposition.js';
@@ -150,6 +154,21 @@ async function driveSystem(naming: PrometheusNaming) {
   const held = [0, 1].map(() => bulkhead.execute(() => new Promise<void>((resolve) => release.push(resolve))));
   expect(isBulkheadFullError(await errorOf(bulkhead.execute(() => undefined)))).toBe(true);
 
+  // Search: fallback -> adaptive concurrency -> timeout -> hedge. The first call is slow in both attempts,
+  // times out (one hedge on the way), counts as a drop (limit 4 -> 3) and falls back; the second is fast.
+  const fallback = new Fallback({ name: 'search-fallback', fallback: () => 'stale' });
+  const adaptive = new AdaptiveConcurrency({ algorithm: 'aimd', name: 'search-limit', initialLimit: 4, clock });
+  const timeout = new Timeout({ ms: 100, strategy: 'aggressive', clock });
+  const hedge = new Hedge({ delayMs: 20 }, { clock });
+  for (const c of [fallback, adaptive, hedge]) metrics.observe(c, { name: 'search' });
+  metrics.observe(timeout, { name: 'search' });
+  const search = pipeline(fallback, adaptive, timeout, hedge);
+  expect(await settle(clock, search.execute(() => new Promise((resolve) => clock.schedule(() => resolve('slow'), 500))))).toEqual({
+    ok: true,
+    value: 'stale',
+  });
+  expect(await settle(clock, search.execute(() => 'fresh'))).toEqual({ ok: true, value: 'fresh' });
+
   return { clock, metrics, breaker, retry, bulkhead, limiter, cache, health, degradation, healer, healerEvents, chaos, runner, release, held };
 }
 
@@ -248,6 +267,19 @@ describe('PrometheusMetrics over a real system, scraped over HTTP', () => {
     expect(value(e, n.chaosFaultInjections, { dependency: 'inventory', kind: 'error' })).toBe(1);
     expect(value(e, n.chaosActiveFaults, { dependency: 'inventory' })).toBe(1);
 
+    // Timeout, fallback, hedge, adaptive concurrency.
+    expect(value(e, n.timeoutCalls, { name: 'search', kind: 'timed_out' })).toBe(1);
+    expect(value(e, n.fallbackHandledCalls, { name: 'search', reason: 'error' })).toBe(1);
+    expect(value(e, n.fallbackHandledCalls, { name: 'search', reason: 'result' })).toBe(0);
+    expect(value(e, n.hedgeAttempts, { name: 'search', reason: 'delay' })).toBe(1);
+    expect(value(e, n.hedgeAttempts, { name: 'search', reason: 'failure' })).toBe(0);
+    expect(value(e, n.hedgeDelay, { name: 'search' })).toBe(0.02);
+    expect(value(e, n.adaptiveConcurrencyLimit, { name: 'search' })).toBe(3);
+    expect(value(e, n.adaptiveConcurrencyInFlight, { name: 'search' })).toBe(0);
+    expect(value(e, n.adaptiveConcurrencyRejected, { name: 'search' })).toBe(0);
+    expect(value(e, n.adaptiveConcurrencyLimitChanges, { name: 'search', direction: 'decrease' })).toBe(1);
+    expect(value(e, n.adaptiveConcurrencyLimitChanges, { name: 'search', direction: 'increase' })).toBe(0);
+
     // Prometheus naming rules: counters end in _total, durations in _seconds, every family has help text.
     for (const [family, type] of e.types) {
       expect(family).toMatch(/^antifragile_[a-z0-9_]+$/);
@@ -259,7 +291,7 @@ describe('PrometheusMetrics over a real system, scraped over HTTP', () => {
     // No label carries a key, an error message or anything unbounded.
     const labelNames = new Set(e.samples.flatMap((s) => Object.keys(s.labels)));
     expect([...labelNames].sort()).toEqual(
-      ['component', 'dependency', 'experiment', 'from', 'kind', 'layer', 'le', 'level', 'name', 'outcome', 'reason', 'result', 'state', 'status', 'to', 'trigger', 'type'].sort(),
+      ['component', 'dependency', 'direction', 'experiment', 'from', 'kind', 'layer', 'le', 'level', 'name', 'outcome', 'reason', 'result', 'state', 'status', 'to', 'trigger', 'type'].sort(),
     );
     expect(e.samples.some((s) => Object.values(s.labels).some((v) => v.includes('quote:') || v.includes('down')))).toBe(false);
   });
@@ -302,6 +334,15 @@ describe('PrometheusMetrics over a real system, scraped over HTTP', () => {
     expect(find(e, 'antifragile_circuit_breaker_state')).toEqual([]);
     expect(find(e, 'antifragile_circuit_breaker_calls_total')).toEqual([]);
     expect(find(e, 'antifragile_retry_calls_total')).toEqual([]);
+    // Timeouts take resilience4j's TimeLimiter family; fallback, hedge and adaptive concurrency have no equivalent.
+    expect(find(e, 'resilience4j_timelimiter_calls_total')).toEqual([
+      { name: 'resilience4j_timelimiter_calls_total', labels: { name: 'search', kind: 'timeout' }, value: 1 },
+    ]);
+    expect(e.types.get('resilience4j_timelimiter_calls_total')).toBe('counter');
+    expect(find(e, 'antifragile_timeout_calls_total')).toEqual([]);
+    expect(value(e, 'antifragile_fallback_handled_calls_total', { name: 'search', reason: 'error' })).toBe(1);
+    expect(value(e, 'antifragile_hedge_attempts_total', { name: 'search', reason: 'delay' })).toBe(1);
+    expect(value(e, 'antifragile_adaptive_concurrency_limit', { name: 'search' })).toBe(3);
   });
 
   it('ships a Grafana dashboard whose every expression names metrics present in a scrape', async () => {
