@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { LinkedAbortController, onAbort } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { TimeoutError } from '../core/errors.js';
@@ -40,7 +41,11 @@ export interface TimeoutOptions {
 
 /** Events of {@link Timeout}, by name. */
 export interface TimeoutEvents {
-  /** A call reached its deadline; `ms` is the budget it exceeded. */
+  /**
+   * A call reached its deadline; `ms` is the budget it exceeded. Emitted once per timed-out call, in the
+   * async context the call started in (whatever clock fires the deadline), so AsyncLocalStorage-based
+   * consumers such as the OpenTelemetry bridge see the call's own stores.
+   */
   timeout: { ms: number };
 }
 
@@ -99,6 +104,7 @@ export class Timeout implements Policy {
     const callerSignal = parent.signal;
     if (callerSignal.aborted) return Promise.reject(callerSignal.reason);
     const { ms, strategy, events } = this;
+    const scope = emitScope(events);
 
     return new Promise<T>((resolve, reject) => {
       const controller = new LinkedAbortController(callerSignal);
@@ -115,7 +121,7 @@ export class Timeout implements Policy {
       };
       const timer = this.clock.schedule(() => {
         timeoutError = new TimeoutError(ms);
-        if (events.wants('timeout')) events.emit('timeout', { ms });
+        emitTimeout(events, ms, scope);
         controller.abort(timeoutError);
         if (strategy === 'aggressive' && settle()) reject(timeoutError);
       }, ms);
@@ -153,11 +159,12 @@ export class Timeout implements Policy {
     if (this.strategy === 'aggressive') return this.executeLazyAggressive(fn, parent);
     // Cooperative: the call settles when `fn` does, so the promise of `fn` is chained, not wrapped.
     const cell = new SignalCell(parent === defaultContext ? undefined : parent, parent.attempt);
-    const ms = this.ms;
+    const { ms, events } = this;
+    const scope = emitScope(events);
     let timeoutError: TimeoutError | undefined;
     const timer = this.clock.schedule(() => {
       timeoutError = new TimeoutError(ms);
-      if (this.events.wants('timeout')) this.events.emit('timeout', { ms });
+      emitTimeout(events, ms, scope);
       cell.abort(timeoutError);
     }, ms);
     let pending: PromiseLike<T> | T;
@@ -185,11 +192,12 @@ export class Timeout implements Policy {
   private executeLazyAggressive<T>(fn: PolicyFunction<T>, parent: PolicyContext): Promise<T> {
     const cell = new SignalCell(parent === defaultContext ? undefined : parent, parent.attempt);
     const { ms, events } = this;
+    const scope = emitScope(events);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const timer = this.clock.schedule(() => {
         const timeoutError = new TimeoutError(ms);
-        if (events.wants('timeout')) events.emit('timeout', { ms });
+        emitTimeout(events, ms, scope);
         cell.abort(timeoutError);
         if (!settled) {
           settled = true;
@@ -223,4 +231,18 @@ export class Timeout implements Policy {
     });
   }
 
+}
+
+/**
+ * The async context of the call, kept only while someone listens to `timeout`: a deadline may fire from a
+ * clock that does not carry contexts (a VirtualClock fires in its caller's), and the event belongs to the call.
+ */
+function emitScope(events: EventEmitter<TimeoutEvents>): AsyncResource | undefined {
+  return events.wants('timeout') ? new AsyncResource('antifragile:timeout', { requireManualDestroy: true }) : undefined;
+}
+
+/** Emits `timeout` in the call's context when one was kept. */
+function emitTimeout(events: EventEmitter<TimeoutEvents>, ms: number, scope: AsyncResource | undefined): void {
+  if (scope !== undefined) scope.runInAsyncScope(() => events.emit('timeout', { ms }));
+  else if (events.wants('timeout')) events.emit('timeout', { ms });
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { TimeoutError, isTimeoutError } from '../../src/core/errors.js';
@@ -6,7 +8,7 @@ import { InvalidOptionsError } from '../../src/core/options.js';
 import { Timeout } from '../../src/policies/timeout.js';
 import type { PolicyContext } from '../../src/policies/policy.js';
 import { failOnUnhandledRejections } from '../support/no-unhandled-rejections.js';
-import { track } from '../support/promises.js';
+import { errorOf, track } from '../support/promises.js';
 
 failOnUnhandledRejections();
 
@@ -233,5 +235,48 @@ describe('Timeout', () => {
     expect(pathsOf(() => new Timeout({ ms: 100, clock: {} as never, name: 42 as never }))).toEqual(['clock', 'name']);
     expect(pathsOf(() => new Timeout(null as never))).toEqual(['options']);
     expect(pathsOf(() => new Timeout({ ms: 100, clock: new VirtualClock(), name: 'pricing' }))).toEqual([]);
+  });
+});
+
+describe('Timeout: the timeout event belongs to the call', () => {
+  const cases = [
+    { path: 'with a caller signal', strategy: 'cooperative' as const, signal: true },
+    { path: 'lazy, cooperative', strategy: 'cooperative' as const, signal: false },
+    { path: 'lazy, aggressive', strategy: 'aggressive' as const, signal: false },
+  ];
+  for (const { path, strategy, signal } of cases) {
+    it(`emits timeout once per call, in the async context the call started in, though the clock fires from the test (${path})`, async () => {
+      const clock = new VirtualClock();
+      const timeout = new Timeout({ ms: 50, strategy, clock, name: 'ctx-test' });
+      const storage = new AsyncLocalStorage<string>();
+      const viaListener: (string | undefined)[] = [];
+      const viaChannel: (string | undefined)[] = [];
+      timeout.on('timeout', () => viaListener.push(storage.getStore()));
+      const onMessage = (message: unknown): void => {
+        if ((message as { name: string }).name === 'ctx-test') viaChannel.push(storage.getStore());
+      };
+      subscribe('antifragile:timeout:timeout', onMessage);
+      try {
+        const options = signal ? { signal: new AbortController().signal } : undefined;
+        const calls = ['call a', 'call b'].map((id) => errorOf(storage.run(id, () => timeout.execute(untilAborted, options))));
+        storage.run('elsewhere', () => clock.advance(50));
+        for (const error of await Promise.all(calls)) expect(error).toBeInstanceOf(TimeoutError);
+        expect(viaListener).toEqual(['call a', 'call b']);
+        expect(viaChannel).toEqual(['call a', 'call b']);
+      } finally {
+        unsubscribe('antifragile:timeout:timeout', onMessage);
+      }
+    });
+  }
+
+  it('still emits to a listener added after the call started (no context kept for it)', async () => {
+    const clock = new VirtualClock();
+    const timeout = new Timeout({ ms: 10, clock });
+    const call = errorOf(timeout.execute(untilAborted));
+    const seen: number[] = [];
+    timeout.on('timeout', ({ ms }) => seen.push(ms));
+    clock.advance(10);
+    expect(await call).toBeInstanceOf(TimeoutError);
+    expect(seen).toEqual([10]);
   });
 });

@@ -1,10 +1,6 @@
 import type { Attributes, Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { isTimeoutError, type TimeoutError } from '../../core/errors.js';
 import { OtelNames as N } from './otel-names.js';
-
-/** How deep a `cause` chain is searched for a `TimeoutError`. */
-const MAX_CAUSE_DEPTH = 8;
 
 /**
  * What one traced execution has seen so far, and the span it writes to. Policy events reach it through
@@ -21,8 +17,6 @@ export class ExecutionRecord {
   /** The last breaker seen in an event, and its state. */
   private breakerName: string | undefined;
   private breakerState: string | undefined;
-  /** The last `TimeoutError` recorded, so an error seen twice is recorded once. */
-  private lastTimeout: TimeoutError | undefined;
   /** A ChaosRegistry injection was just recorded: the strategy event that follows it is the same injection. */
   private registryInjection = false;
 
@@ -33,7 +27,6 @@ export class ExecutionRecord {
     if (this.ended) return;
     this.retries++;
     const isError = 'error' in payload;
-    if (isError) this.noteTimeout(payload.error);
     const attributes: Attributes = {
       [N.retryPolicy]: policy,
       [N.retryAttempt]: payload.attempt,
@@ -72,11 +65,17 @@ export class ExecutionRecord {
     if (this.ended) return;
     this.fallbackUsed = true;
     const attributes: Attributes = { [N.fallbackPolicy]: policy, [N.fallbackReason]: payload.kind };
-    if (payload.kind === 'error') {
-      this.noteTimeout(payload.error);
-      describeError(attributes, payload.error);
-    }
+    if (payload.kind === 'error') describeError(attributes, payload.error);
     this.span.addEvent(N.fallbackEvent, attributes);
+  }
+
+  /**
+   * A Timeout's deadline passed: one event per timed-out attempt, whether the call then fails, is retried
+   * or is answered by a fallback, and also when a late value is used anyway (cooperative strategy).
+   */
+  timeout(policy: string, payload: { ms: number }): void {
+    if (this.ended) return;
+    this.span.addEvent(N.timeoutEvent, { [N.timeoutPolicy]: policy, [N.timeoutMs]: payload.ms });
   }
 
   /** A ChaosRegistry fault was injected (published just before the strategy's own event). */
@@ -112,7 +111,6 @@ export class ExecutionRecord {
   /** Ends the span of a call that rejected with `error`: exception event, status ERROR. */
   fail(error: unknown, breaker: { name: string; state: string } | undefined): void {
     if (this.ended) return;
-    this.noteTimeout(error);
     this.finish('failure', breaker);
     const span = this.span;
     span.setAttribute(N.errorType, errorTypeOf(error));
@@ -133,23 +131,6 @@ export class ExecutionRecord {
     if (name !== undefined && state !== undefined) {
       span.setAttribute(N.breakerName, name);
       span.setAttribute(N.breakerState, state);
-    }
-  }
-
-  /**
-   * Records a timeout for a `TimeoutError` in `error` or its causes. The deadline fires from the shared
-   * scheduler, outside the call's async context, so the error surfacing is where a timeout is attributed.
-   */
-  private noteTimeout(error: unknown): void {
-    let current = error;
-    for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === 'object' && current !== null; depth++) {
-      if (isTimeoutError(current)) {
-        if (current === this.lastTimeout) return;
-        this.lastTimeout = current;
-        this.span.addEvent(N.timeoutEvent, { [N.timeoutMs]: current.timeoutMs });
-        return;
-      }
-      current = (current as { cause?: unknown }).cause;
     }
   }
 }

@@ -40,8 +40,13 @@ export const OtelNames = Object.freeze({
   /** Event attribute: why it changed state. */
   breakerReason: 'antifragile.circuit_breaker.reason',
 
-  /** Event: a Timeout's deadline passed (recorded when its `TimeoutError` surfaces). */
+  /**
+   * Event: a Timeout's deadline passed, once per timed-out attempt, when it passes (also when a retry, a
+   * fallback or a late value then answers the call).
+   */
   timeoutEvent: 'antifragile.timeout',
+  /** Event attribute: name of the Timeout policy. */
+  timeoutPolicy: 'antifragile.timeout.policy',
   /** Event attribute: the budget exceeded, in milliseconds. */
   timeoutMs: 'antifragile.timeout.ms',
 

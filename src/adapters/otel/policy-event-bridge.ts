@@ -25,6 +25,7 @@ export function installPolicyEventBridge(): void {
   on<{ attempt: number; delayMs: number; error?: unknown; result?: unknown }>('retry:retry', (record, m) => record.retry(m.name, m.payload));
   on<{ name: string; state: string; retryAfterMs: number | undefined }>('circuit-breaker:rejected', (record, m) => record.rejected(m.payload));
   on<{ name: string; from: string; to: string; reason: string }>('circuit-breaker:stateChange', (record, m) => record.stateChange(m.payload));
+  on<{ ms: number }>('timeout:timeout', (record, m) => record.timeout(m.name, m.payload));
   on<{ kind: 'error'; error: unknown } | { kind: 'result'; result: unknown }>('fallback:fallback', (record, m) => record.fallback(m.name, m.payload));
   on<{ dependency: string; id: string; kind: string }>('chaos-registry:injected', (record, m) => record.registryInjected(m.payload));
   on<{ name: string; kind: string }>('chaos:injected', (record, m) => record.strategyInjected(m.payload));

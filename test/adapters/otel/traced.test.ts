@@ -195,7 +195,7 @@ describe('traced', () => {
     expect(error).toBeInstanceOf(TimeoutError);
     const span = onlySpan();
     expect(eventsOf(span).map((e) => e.name)).toEqual(['antifragile.timeout', 'exception']);
-    expect(span.events[0]?.attributes).toEqual({ 'antifragile.timeout.ms': 50 });
+    expect(span.events[0]?.attributes).toEqual({ 'antifragile.timeout.policy': 'timeout', 'antifragile.timeout.ms': 50 });
     expect(span.attributes['antifragile.outcome']).toBe('failure');
     expect(span.attributes['error.type']).toBe('TimeoutError');
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'Operation timed out after 50 ms' });
@@ -213,7 +213,7 @@ describe('traced', () => {
     await expect(promise).resolves.toBe('late ok');
     const span = onlySpan();
     expect(eventsOf(span)).toEqual([
-      { name: 'antifragile.timeout', attributes: { 'antifragile.timeout.ms': 50 } },
+      { name: 'antifragile.timeout', attributes: { 'antifragile.timeout.policy': 'timeout', 'antifragile.timeout.ms': 50 } },
       {
         name: 'antifragile.retry',
         attributes: {
@@ -228,6 +228,7 @@ describe('traced', () => {
     ]);
     expect(span.attributes['http.request.resend_count']).toBe(1);
     expect(span.attributes['antifragile.outcome']).toBe('success');
+    expect(span.status).toEqual({ code: SpanStatusCode.UNSET });
   });
 
   it('records a fallback: outcome fallback, status unset', async () => {
@@ -376,5 +377,122 @@ describe('traced', () => {
     const attempt = (): unknown => traced({} as never, { tracer: {} as never, name: 3 as never, kind: 9 as never, attributes: [] as never });
     expect(attempt).toThrow(InvalidOptionsError);
     expect(attempt).toThrow(/policy[\s\S]*tracer[\s\S]*name[\s\S]*kind[\s\S]*attributes/);
+  });
+});
+
+describe('traced: timeouts are recorded when the deadline passes', () => {
+  const timeoutEvent = (policy: string, ms: number): { name: string; attributes: unknown } => ({
+    name: 'antifragile.timeout',
+    attributes: { 'antifragile.timeout.policy': policy, 'antifragile.timeout.ms': ms },
+  });
+  const names = (span: ReadableSpan): string[] => span.events.map((e) => e.name);
+
+  it('records one timeout event for an attempt that timed out and was retried successfully; the whole-call timeout that never fired adds none', async () => {
+    const clock = new VirtualClock();
+    let calls = 0;
+    const call = traced(
+      pipeline(
+        new Timeout({ name: 'call', ms: 1_000, clock }),
+        new Retry({ name: 'r', maxAttempts: 3, backoff: backoff.constant({ delayMs: 10 }), clock }),
+        new Timeout({ name: 'attempt', ms: 50, clock }),
+      ),
+      { tracer, name: 'pricing' },
+    );
+    const promise = call.execute((ctx) => (++calls === 1 ? hangs(ctx) : 'ok'));
+    await clock.runAllAsync();
+    await expect(promise).resolves.toBe('ok');
+    const span = onlySpan();
+    expect(names(span)).toEqual(['antifragile.timeout', 'antifragile.retry']);
+    expect(eventsOf(span)[0]).toEqual(timeoutEvent('attempt', 50));
+    expect(span.attributes['antifragile.outcome']).toBe('success');
+    expect(span.attributes['antifragile.attempts']).toBe(2);
+    expect(span.status).toEqual({ code: SpanStatusCode.UNSET });
+  });
+
+  it('records a timeout answered by a fallback, then the fallback, with outcome fallback and no error', async () => {
+    const clock = new VirtualClock();
+    const call = traced(pipeline(new Fallback({ name: 'cached', fallback: () => 'stale' }), new Timeout({ name: 'attempt', ms: 30, clock })), {
+      tracer,
+      name: 'pricing',
+    });
+    const promise = call.execute(hangs);
+    await clock.advanceAsync(30);
+    await expect(promise).resolves.toBe('stale');
+    const span = onlySpan();
+    expect(eventsOf(span)).toEqual([
+      timeoutEvent('attempt', 30),
+      {
+        name: 'antifragile.fallback',
+        attributes: {
+          'antifragile.fallback.policy': 'cached',
+          'antifragile.fallback.reason': 'error',
+          'antifragile.error.type': 'TimeoutError',
+          'antifragile.error.message': 'Operation timed out after 30 ms',
+        },
+      },
+    ]);
+    expect(span.attributes['antifragile.outcome']).toBe('fallback');
+    expect(span.status).toEqual({ code: SpanStatusCode.UNSET });
+  });
+
+  it('records a deadline that passed although the late value was used (cooperative): no error ever surfaces', async () => {
+    const clock = new VirtualClock();
+    const call = traced(new Timeout({ name: 'attempt', ms: 50, clock }), { tracer, name: 'pricing' });
+    const promise = call.execute(() => new Promise<string>((resolve) => clock.schedule(() => resolve('late'), 80)));
+    await clock.advanceAsync(80);
+    await expect(promise).resolves.toBe('late');
+    const span = onlySpan();
+    expect(eventsOf(span)).toEqual([timeoutEvent('attempt', 50)]);
+    expect(span.attributes['antifragile.outcome']).toBe('success');
+  });
+
+  it('gives two concurrent executions sharing one pipeline only their own timeouts, though both deadlines fire from one advance()', async () => {
+    const clock = new VirtualClock();
+    const shared = pipeline(
+      new Retry({ name: 'r', maxAttempts: 3, backoff: backoff.constant({ delayMs: 10 }), clock }),
+      new Timeout({ name: 'attempt', ms: 50, clock }),
+    );
+    const a = traced(shared, { tracer, name: 'a' });
+    const b = traced(shared, { tracer, name: 'b' });
+    let aCalls = 0;
+    // a: two attempts time out, the third answers. b: one attempt, past its deadline, whose late value is used.
+    const pa = a.execute((ctx) => (++aCalls <= 2 ? hangs(ctx) : 'a ok'));
+    const pb = b.execute(() => new Promise<string>((resolve) => clock.schedule(() => resolve('b late'), 70)));
+    await clock.runAllAsync();
+    await expect(Promise.all([pa, pb])).resolves.toEqual(['a ok', 'b late']);
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(2);
+    const byName = (name: string): ReadableSpan => spans.find((s) => s.name === name) as ReadableSpan;
+    const spanA = byName('antifragile a');
+    const spanB = byName('antifragile b');
+    expect(names(spanA)).toEqual(['antifragile.timeout', 'antifragile.retry', 'antifragile.timeout', 'antifragile.retry']);
+    expect(spanA.attributes['antifragile.attempts']).toBe(3);
+    expect(eventsOf(spanB)).toEqual([timeoutEvent('attempt', 50)]);
+    expect(spanB.attributes['antifragile.attempts']).toBe(1);
+  });
+
+  it('keeps concurrent executions apart on the system clock (the production scheduler) too', async () => {
+    const shared = pipeline(new Retry({ name: 'r', maxAttempts: 2, backoff: backoff.constant({ delayMs: 0 }) }), new Timeout({ name: 'attempt', ms: 5 }));
+    const a = traced(shared, { tracer, name: 'a' });
+    const b = traced(shared, { tracer, name: 'b' });
+    let aCalls = 0;
+    const [ra, rb] = await Promise.all([a.execute((ctx) => (++aCalls === 1 ? hangs(ctx) : 'a ok')), b.execute(() => 'b ok')]);
+    expect([ra, rb]).toEqual(['a ok', 'b ok']);
+    const spans = exporter.getFinishedSpans();
+    const byName = (name: string): ReadableSpan => spans.find((s) => s.name === name) as ReadableSpan;
+    expect(names(byName('antifragile a'))).toEqual(['antifragile.timeout', 'antifragile.retry']);
+    expect(byName('antifragile b').events).toEqual([]);
+  });
+
+  it('records no timeout for a Timeout the function runs itself, even when its TimeoutError rejects the call', async () => {
+    const clock = new VirtualClock();
+    const own = new Timeout({ name: 'own', ms: 20, clock });
+    const call = traced(new Retry({ name: 'r', maxAttempts: 1, clock }), { tracer, name: 'outer' });
+    const settled = call.execute(() => own.execute(hangs)).catch((e: unknown) => e);
+    await clock.advanceAsync(20);
+    expect(await settled).toBeInstanceOf(TimeoutError);
+    const span = onlySpan();
+    expect(names(span)).toEqual(['exception']);
+    expect(span.attributes['error.type']).toBe('TimeoutError');
   });
 });
