@@ -17,7 +17,17 @@ export interface RedisBusOptions {
   subscriber?: RedisClient;
   /** Prefix of every Redis channel name. @default 'antifragile:bus:' */
   prefix?: string;
+  /**
+   * Most publishes sent and still waiting for Redis's reply (an integer >= 1): what a hung server (or a
+   * connection lost mid-flight, whose commands ioredis holds to resend) can make this process keep. When the
+   * backlog is full the bus reports `disconnected`, and each further `publish` is dropped (rejected at once
+   * and counted in {@link RedisBus.droppedPublishes}) until half of the backlog has drained.
+   * @default 1000
+   */
+  maxPendingPublishes?: number;
 }
+
+const DEFAULT_MAX_PENDING_PUBLISHES = 1_000;
 
 interface Envelope {
   f: string;
@@ -29,6 +39,16 @@ interface Envelope {
  * subscribed; a `connected` status change is announced only after the channels are subscribed again, so
  * a consumer that resynchronises on reconnect misses nothing published after that point. `publish`
  * rejects at once while the publishing connection is not ready instead of queueing behind an outage.
+ *
+ * A server that hangs (frozen, overloaded) keeps its connection `ready`, so publishes are written and wait
+ * for replies. At most `maxPendingPublishes` wait: when the backlog is full the bus reports `disconnected`,
+ * and until half of it has drained each new message is dropped: `publish` rejects at once and
+ * {@link droppedPublishes} counts it. The newest messages are the ones dropped because the older ones are
+ * already written to the socket, and because the caller learns of a rejected message (a silently discarded
+ * old one would be believed sent). A consumer that must not lose messages does what the {@link Bus} contract
+ * asks of it anyway: keep what `publish` rejected, and treat `disconnected` → `connected` as "messages may
+ * have been missed". `MultiLayerCache` does both: it keeps rejected invalidations (collapsed into one
+ * prefix-wide invalidation past 1000) and announces them, and bumps its epoch, when the bus is back.
  */
 export class RedisBus implements Bus {
   readonly id = randomUUID();
@@ -38,6 +58,13 @@ export class RedisBus implements Bus {
   private readonly prefix: string;
   private readonly handlers = new Map<string, Set<BusHandler>>();
   private readonly statusListeners = new Set<(status: BusStatus) => void>();
+  private readonly maxPending: number;
+  private pending = 0;
+  private dropped = 0;
+  /** Whether the subscriber connection is ready and subscribed. */
+  private subscribed = false;
+  /** Whether the publish backlog filled up and has not yet drained to half. */
+  private saturated = false;
   private isConnected = false;
   private closed = false;
   private readonly detach: () => void;
@@ -50,16 +77,18 @@ export class RedisBus implements Bus {
         if (typeof (options.client as { publish?: unknown }).publish !== 'function') v.fail('client', 'an ioredis client', options.client);
       }
       v.string('prefix', options.prefix);
+      v.integer('maxPendingPublishes', options.maxPendingPublishes, 1);
     }
     v.throwIfInvalid();
     this.client = options.client;
+    this.maxPending = options.maxPendingPublishes ?? DEFAULT_MAX_PENDING_PUBLISHES;
     this.prefix = options.prefix ?? 'antifragile:bus:';
     this.ownsSubscriber = options.subscriber === undefined;
     this.subscriber = options.subscriber ?? duplicate(options.client);
 
     const onMessage = (channel: string, raw: string): void => this.receive(channel, raw);
     const onReady = (): void => void this.resubscribe();
-    const onDown = (): void => this.setStatus(false);
+    const onDown = (): void => this.setSubscribed(false);
     this.subscriber.on('message', onMessage);
     this.subscriber.on('ready', onReady);
     this.subscriber.on('close', onDown);
@@ -81,11 +110,38 @@ export class RedisBus implements Bus {
     return this.isConnected;
   }
 
+  /** Publishes sent and still waiting for Redis's reply; at most `maxPendingPublishes`. */
+  get pendingPublishes(): number {
+    return this.pending;
+  }
+
+  /** Messages dropped since the bus was created because `maxPendingPublishes` were already waiting. */
+  get droppedPublishes(): number {
+    return this.dropped;
+  }
+
+  /**
+   * Publishes `message` to the other endpoints. Rejects at once when the bus is closed, the publishing
+   * connection is not ready, or the backlog of unanswered publishes is full (the message is then dropped
+   * and counted); otherwise resolves when Redis has accepted it.
+   */
   async publish(channel: string, message: unknown): Promise<void> {
     if (this.closed) throw new Error('RedisBus is closed');
     if (this.client.status !== 'ready') throw new Error(`RedisBus cannot publish: connection is ${this.client.status}`);
+    if (this.saturated) {
+      this.dropped++;
+      throw new Error(`RedisBus dropped the message: ${this.pending} publishes are waiting for Redis (maxPendingPublishes ${this.maxPending})`);
+    }
     const envelope: Envelope = { f: this.id, m: message ?? null };
-    await this.client.publish(this.prefix + channel, JSON.stringify(envelope));
+    const raw = JSON.stringify(envelope);
+    this.pending++;
+    if (this.pending >= this.maxPending) this.setSaturated(true);
+    try {
+      await this.client.publish(this.prefix + channel, raw);
+    } finally {
+      this.pending--;
+      if (this.saturated && this.pending <= Math.floor(this.maxPending / 2)) this.setSaturated(false);
+    }
   }
 
   subscribe(channel: string, handler: BusHandler): Unsubscribe {
@@ -114,7 +170,7 @@ export class RedisBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.setStatus(false);
+    this.announceStatus();
     this.detach();
     this.handlers.clear();
     this.statusListeners.clear();
@@ -126,9 +182,9 @@ export class RedisBus implements Bus {
     const channels = [...this.handlers.keys()].map((c) => this.prefix + c);
     try {
       if (channels.length > 0) await this.subscriber.subscribe(...channels);
-      if (this.subscriber.status === 'ready') this.setStatus(true);
+      if (this.subscriber.status === 'ready') this.setSubscribed(true);
     } catch {
-      this.setStatus(false);
+      this.setSubscribed(false);
     }
   }
 
@@ -152,9 +208,20 @@ export class RedisBus implements Bus {
     }
   }
 
-  private setStatus(connected: boolean): void {
+  private setSubscribed(subscribed: boolean): void {
+    this.subscribed = subscribed;
+    this.announceStatus();
+  }
+
+  private setSaturated(saturated: boolean): void {
+    this.saturated = saturated;
+    this.announceStatus();
+  }
+
+  /** Tells the status listeners when `connected` (subscribed, backlog not full, not closed) changed. */
+  private announceStatus(): void {
+    const connected = this.subscribed && !this.saturated && !this.closed;
     if (this.isConnected === connected) return;
-    if (connected && this.closed) return;
     this.isConnected = connected;
     for (const listener of [...this.statusListeners]) {
       try {
