@@ -3,8 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChaosRegistry } from '../../chaos/chaos-registry.js';
 import { parseFaultSpec } from '../../chaos/fault-spec.js';
 import { OptionsValidator } from '../../core/options.js';
-import { HttpProblem } from './admin/http-problem.js';
-import { readJsonBody } from './admin/read-json-body.js';
+import { sendAdminProblem } from './admin/admin-problem.js';
+import { HttpError } from './http-error.js';
+import { jsonReply, sendReply } from './http-reply.js';
+import { readJsonObject } from './read-json-body.js';
 
 /** A fault on the process's own resources (CPU, memory, event loop), as the admin endpoint starts it. */
 export interface ResourceFaultHandle {
@@ -89,7 +91,7 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
   const route = async (req: IncomingMessage, path: string, query: URLSearchParams): Promise<{ status: number; body?: unknown }> => {
     const method = req.method ?? 'GET';
     if (path === '' || path === '/') {
-      if (method !== 'GET') throw HttpProblem.methodNotAllowed(method, path);
+      if (method !== 'GET') throw HttpError.methodNotAllowed(method, path);
       return {
         status: 200,
         body: {
@@ -103,7 +105,7 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
       };
     }
     if (path === '/enable' || path === '/disable') {
-      if (method !== 'POST') throw HttpProblem.methodNotAllowed(method, path);
+      if (method !== 'POST') throw HttpError.methodNotAllowed(method, path);
       if (path === '/enable') registry.control.enable('admin api');
       else {
         // The kill switch stops everything: in-pipeline faults through the control, resource faults here.
@@ -116,7 +118,7 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
     }
     if (path === '/faults') {
       if (method === 'POST') {
-        const input = await readJsonBody(req, maxBody);
+        const input = await readJsonObject(req, maxBody);
         const check = new OptionsValidator('fault request');
         if (typeof input.dependency !== 'string' || input.dependency === '') check.fail('dependency', 'a dependency name', input.dependency);
         check.throwIfInvalid();
@@ -124,19 +126,19 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
         return { status: 201, body: registry.active().find((f) => f.id === fault.id) };
       }
       if (method === 'DELETE') return { status: 200, body: { removed: registry.clear(query.get('dependency') ?? undefined) } };
-      throw HttpProblem.methodNotAllowed(method, path);
+      throw HttpError.methodNotAllowed(method, path);
     }
     const faultId = /^\/faults\/([^/]+)$/.exec(path)?.[1];
     if (faultId !== undefined) {
-      if (method !== 'DELETE') throw HttpProblem.methodNotAllowed(method, path);
-      if (!registry.remove(safeDecode(faultId))) throw new HttpProblem(404, 'Not Found', `No active fault ${faultId}`);
+      if (method !== 'DELETE') throw HttpError.methodNotAllowed(method, path);
+      if (!registry.remove(safeDecode(faultId))) throw new HttpError(404, 'Not Found', `No active fault ${faultId}`);
       return { status: 204 };
     }
     if (path === '/resources') {
-      if (method !== 'POST') throw HttpProblem.methodNotAllowed(method, path);
-      if (options.resources === undefined) throw new HttpProblem(501, 'Not Implemented', 'This service does not expose resource faults');
-      if (!registry.control.enabled) throw new HttpProblem(409, 'Conflict', 'Chaos is disabled; POST /enable first');
-      const handle = await options.resources(await readJsonBody(req, maxBody));
+      if (method !== 'POST') throw HttpError.methodNotAllowed(method, path);
+      if (options.resources === undefined) throw new HttpError(501, 'Not Implemented', 'This service does not expose resource faults');
+      if (!registry.control.enabled) throw new HttpError(409, 'Conflict', 'Chaos is disabled; POST /enable first');
+      const handle = await options.resources(await readJsonObject(req, maxBody));
       resources.set(handle.id, handle);
       void handle.done?.then(
         () => resources.delete(handle.id),
@@ -146,18 +148,18 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
     }
     const resourceId = /^\/resources\/([^/]+)$/.exec(path)?.[1];
     if (resourceId !== undefined) {
-      if (method !== 'DELETE') throw HttpProblem.methodNotAllowed(method, path);
+      if (method !== 'DELETE') throw HttpError.methodNotAllowed(method, path);
       const handle = resources.get(safeDecode(resourceId));
-      if (handle === undefined) throw new HttpProblem(404, 'Not Found', `No running resource fault ${resourceId}`);
+      if (handle === undefined) throw new HttpError(404, 'Not Found', `No running resource fault ${resourceId}`);
       resources.delete(handle.id);
       await handle.stop();
       return { status: 204 };
     }
     if (path === '/status') {
-      if (method !== 'GET') throw HttpProblem.methodNotAllowed(method, path);
+      if (method !== 'GET') throw HttpError.methodNotAllowed(method, path);
       return { status: 200, body: options.status === undefined ? {} : await options.status() };
     }
-    throw new HttpProblem(404, 'Not Found', `No admin route ${method} ${base}${path}`);
+    throw new HttpError(404, 'Not Found', `No admin route ${method} ${base}${path}`);
   };
 
   return async (req, res) => {
@@ -165,17 +167,13 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
     if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
     try {
       if (!authorized(req.headers.authorization, expected)) {
-        throw new HttpProblem(401, 'Unauthorized', 'A valid bearer token is required', {});
+        throw HttpError.unauthorized('A valid bearer token is required');
       }
       const { status, body } = await route(req, url.pathname.slice(base.length), url.searchParams);
-      if (body === undefined) {
-        res.writeHead(status).end();
-      } else {
-        const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-      }
+      if (body === undefined) res.writeHead(status).end();
+      else sendReply(res, jsonReply(status, body));
     } catch (error) {
-      HttpProblem.from(error).send(res, url.pathname);
+      sendAdminProblem(res, error, url.pathname);
     }
     return true;
   };

@@ -126,17 +126,26 @@ interface Classified {
   code: string | undefined;
   retryAfterMs: number | undefined;
   extensions: Readonly<Record<string, unknown>>;
+  headers: Readonly<Record<string, string>> | undefined;
 }
 
 const NO_EXTENSIONS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 function classify(error: unknown, expose: boolean): Classified {
   if (isHttpError(error)) {
-    return { status: error.status, title: error.title, detail: error.message, code: error.code, retryAfterMs: error.retryAfterMs, extensions: error.extensions };
+    return {
+      status: error.status,
+      title: error.title,
+      detail: error.message,
+      code: error.code,
+      retryAfterMs: error.retryAfterMs,
+      extensions: error.extensions,
+      headers: error.headers,
+    };
   }
   if (isResilienceError(error)) {
     const status = STATUS_OF_CODE[error.code] ?? 500;
-    return { status, title: STATUS_CODES[status] ?? 'Error', detail: error.message, code: error.code, retryAfterMs: error.retryAfterMs, extensions: NO_EXTENSIONS };
+    return { status, title: STATUS_CODES[status] ?? 'Error', detail: error.message, code: error.code, retryAfterMs: error.retryAfterMs, extensions: NO_EXTENSIONS, headers: undefined };
   }
   if (typeof error === 'object' && error !== null) {
     const status = numericStatus(error);
@@ -151,19 +160,20 @@ function classify(error: unknown, expose: boolean): Classified {
         code: typeof code === 'string' ? code : undefined,
         retryAfterMs: undefined,
         extensions: NO_EXTENSIONS,
+        headers: undefined,
       };
     }
   }
   const status = 500;
   const detail = expose && error instanceof Error ? error.message : 'The server failed to handle the request.';
-  return { status, title: 'Internal Server Error', detail, code: undefined, retryAfterMs: undefined, extensions: NO_EXTENSIONS };
+  return { status, title: 'Internal Server Error', detail, code: undefined, retryAfterMs: undefined, extensions: NO_EXTENSIONS, headers: undefined };
 }
 
 /**
  * Turns any error into a complete HTTP answer. Library errors map as the issue asks: open circuit, full
  * bulkhead, shed load, throttling and a spent retry budget → 503; timeout → 504; rate limited → 429, with
  * `Retry-After` (seconds, rounded up) when the breaker or limiter knows `retryAfterMs`. An {@link HttpError}
- * keeps its status; framework errors with a 4xx `status`/`statusCode` (Express and Fastify body parsers:
+ * keeps its status, and its extra headers (`WWW-Authenticate`...) go on the answer; framework errors with a 4xx `status`/`statusCode` (Express and Fastify body parsers:
  * malformed JSON 400, oversized body 413) keep theirs; anything else is a 500 whose detail is hidden unless
  * `exposeInternalErrors`. The request id goes in the body and in the request id header.
  *
@@ -173,7 +183,7 @@ function classify(error: unknown, expose: boolean): Classified {
  */
 export function problemFromError(error: unknown, options: ErrorMappingOptions = {}, context: ProblemContext = {}): HttpReply {
   const c = classify(error, options.exposeInternalErrors === true);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...c.headers };
   const retryAfter = c.retryAfterMs !== undefined && Number.isFinite(c.retryAfterMs) ? retryAfterSeconds(c.retryAfterMs) : undefined;
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
   if (context.requestId !== undefined) headers[context.requestIdHeader ?? 'x-request-id'] = context.requestId;

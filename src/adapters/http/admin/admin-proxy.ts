@@ -2,7 +2,8 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { OptionsValidator } from '../../../core/options.js';
-import { HttpProblem } from './http-problem.js';
+import { HttpError } from '../http-error.js';
+import { sendAdminProblem } from './admin-problem.js';
 
 /** Options of {@link startAdminProxy}. */
 export interface AdminProxyOptions {
@@ -51,7 +52,7 @@ export async function startAdminProxy(options: AdminProxyOptions): Promise<Admin
     const url = new URL(req.url ?? '/', 'http://proxy.invalid');
     const host = req.headers.host ?? '';
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
-      new HttpProblem(403, 'Forbidden', 'Unexpected Host header').send(res, url.pathname);
+      sendAdminProblem(res, new HttpError(403, 'Forbidden', 'Unexpected Host header'), url.pathname);
       return;
     }
     // The proxy adds the token, so a request another site makes a browser send (a form POST to 127.0.0.1)
@@ -61,12 +62,12 @@ export async function startAdminProxy(options: AdminProxyOptions): Promise<Admin
       const site = req.headers['sec-fetch-site'];
       const sameOrigin = origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
       if (!sameOrigin || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
-        new HttpProblem(403, 'Forbidden', 'Cross-site request refused').send(res, url.pathname);
+        sendAdminProblem(res, new HttpError(403, 'Forbidden', 'Cross-site request refused'), url.pathname);
         return;
       }
     }
     if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) {
-      new HttpProblem(404, 'Not Found', `Only ${base}/ is proxied`).send(res, url.pathname);
+      sendAdminProblem(res, new HttpError(404, 'Not Found', `Only ${base}/ is proxied`), url.pathname);
       return;
     }
     const headers: Record<string, string | string[]> = {};
@@ -87,7 +88,7 @@ export async function startAdminProxy(options: AdminProxyOptions): Promise<Admin
       },
     );
     upstream.once('error', (error) => {
-      if (!res.headersSent) new HttpProblem(502, 'Bad Gateway', `Cannot reach ${target.origin}: ${error.message}`).send(res, url.pathname);
+      if (!res.headersSent) sendAdminProblem(res, new HttpError(502, 'Bad Gateway', `Cannot reach ${target.origin}: ${error.message}`), url.pathname);
       else res.destroy();
     });
     res.once('close', () => {

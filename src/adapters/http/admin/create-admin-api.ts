@@ -5,14 +5,16 @@ import { OptionsValidator } from '../../../core/options.js';
 import type { Store } from '../../../store/store.js';
 import { MemoryStore } from '../../../store/memory-store.js';
 import { createChaosAdminHandler, type ChaosAdminHandler } from '../chaos-admin-handler.js';
+import { HttpError, isHttpError } from '../http-error.js';
+import { jsonReply, sendReply } from '../http-reply.js';
+import { readJsonObject } from '../read-json-body.js';
 import { AdminActivityLog } from './admin-activity-log.js';
 import { AdminAuth, type AdminToken } from './admin-auth.js';
 import { experimentRunnerOf, type AdminComponents } from './admin-components.js';
 import { AdminEventStream } from './admin-event-stream.js';
+import { sendAdminProblem } from './admin-problem.js';
 import { buildAdminSnapshot, type AdminSnapshot } from './admin-snapshot.js';
 import { DASHBOARD_CSP, renderDashboardPage } from './dashboard-page.js';
-import { HttpProblem } from './http-problem.js';
-import { readJsonBody } from './read-json-body.js';
 
 /** Options of {@link createAdminApi}. */
 export interface AdminApiOptions {
@@ -144,10 +146,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     log.add({ at: clock.now(), source: 'admin', type: action, target, detail: `by ${who}` });
   };
 
-  const json = (res: ServerResponse, status: number, body: unknown): void => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' }).end(text);
-  };
+  const json = (res: ServerResponse, status: number, body: unknown): void => sendReply(res, jsonReply(status, body, 'application/json', { 'cache-control': 'no-store' }));
 
   const read = async (path: string, method: string, res: ServerResponse): Promise<boolean> => {
     if (method !== 'GET' && method !== 'HEAD') return false;
@@ -166,7 +165,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     }
     if (!(path in parts)) return false;
     const body = parts[path];
-    if (body === null) throw new HttpProblem(404, 'Not Found', `This service does not expose ${path.slice(1)}`);
+    if (body === null) throw new HttpError(404, 'Not Found', `This service does not expose ${path.slice(1)}`);
     json(res, 200, body);
     return true;
   };
@@ -177,11 +176,11 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       const name = decodePathSegment(breakerRoute[1] as string);
       const action = decodePathSegment(breakerRoute[2] as string);
       if (!(BREAKER_ACTIONS as readonly string[]).includes(action)) {
-        throw new HttpProblem(404, 'Not Found', `Unknown breaker action "${action}" (known: ${BREAKER_ACTIONS.join(', ')})`);
+        throw new HttpError(404, 'Not Found', `Unknown breaker action "${action}" (known: ${BREAKER_ACTIONS.join(', ')})`);
       }
       guard();
       const breaker = components.breakers?.get(name);
-      if (breaker === undefined) throw new HttpProblem(404, 'Not Found', `No breaker "${name}"`);
+      if (breaker === undefined) throw new HttpError(404, 'Not Found', `No breaker "${name}"`);
       const from = breaker.state;
       breaker[action as BreakerAction]();
       audit(who, `breaker.${action}`, name, req, { from, to: breaker.state });
@@ -191,8 +190,8 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     if (path === '/degradation') {
       guard();
       const degradation = components.degradation;
-      if (degradation === undefined) throw new HttpProblem(404, 'Not Found', 'This service does not expose degradation');
-      const body = await readJsonBody(req, maxBody);
+      if (degradation === undefined) throw new HttpError(404, 'Not Found', 'This service does not expose degradation');
+      const body = await readJsonObject(req, maxBody);
       const levels = degradation.getLevels();
       const check = new OptionsValidator('degradation request');
       if (body.level !== null && (typeof body.level !== 'string' || !levels.includes(body.level))) check.fail('level', `one of ${levels.join(', ')}, or null to unpin`, body.level);
@@ -211,15 +210,15 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     }
     if (path === '/experiments/start' || path === '/experiments/stop') {
       guard();
-      if (runner === undefined) throw new HttpProblem(404, 'Not Found', 'This service does not expose experiments');
-      const body = await readJsonBody(req, maxBody);
+      if (runner === undefined) throw new HttpError(404, 'Not Found', 'This service does not expose experiments');
+      const body = await readJsonObject(req, maxBody);
       const check = new OptionsValidator('experiment request');
       if (path === '/experiments/start') {
         if (typeof body.name !== 'string' || body.name === '') check.fail('name', 'an experiment name', body.name);
         check.duration('durationMs', body.durationMs, true);
         check.throwIfInvalid();
         const name = body.name as string;
-        if (!runner.names().includes(name)) throw new HttpProblem(404, 'Not Found', `No experiment "${name}" (registered: ${runner.names().join(', ') || 'none'})`);
+        if (!runner.names().includes(name)) throw new HttpError(404, 'Not Found', `No experiment "${name}" (registered: ${runner.names().join(', ') || 'none'})`);
         let off: () => void = () => undefined;
         const started = new Promise<{ id: string }>((resolve) => {
           off = runner.on('started', ({ run }) => {
@@ -244,7 +243,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       if (body.id !== undefined && (typeof body.id !== 'string' || body.id === '')) check.fail('id', 'a run id, or nothing to stop every run', body.id);
       check.throwIfInvalid();
       if (typeof body.id === 'string') {
-        if (!runner.abort(body.id, `stopped by ${who}`)) throw new HttpProblem(404, 'Not Found', `No running experiment "${body.id}"`);
+        if (!runner.abort(body.id, `stopped by ${who}`)) throw new HttpError(404, 'Not Found', `No running experiment "${body.id}"`);
         audit(who, 'experiment.stop', body.id, req);
         json(res, 200, { stopped: 1 });
       } else {
@@ -254,12 +253,12 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       }
       return;
     }
-    throw new HttpProblem(404, 'Not Found', `Unknown admin action POST ${base}${path}`);
+    throw new HttpError(404, 'Not Found', `Unknown admin action POST ${base}${path}`);
   };
 
   const guard = (): void => {
     if (!actionsAllowed) {
-      throw new HttpProblem(403, 'Forbidden', `Admin actions are disabled in the "${environment}" environment (set allowInProduction to enable them)`);
+      throw new HttpError(403, 'Forbidden', `Admin actions are disabled in the "${environment}" environment (set allowInProduction to enable them)`);
     }
   };
 
@@ -271,7 +270,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     const method = req.method ?? 'GET';
     try {
       if (path === '' || path === '/' || path === '/dashboard') {
-        if (method !== 'GET' && method !== 'HEAD') throw HttpProblem.methodNotAllowed(method, path);
+        if (method !== 'GET' && method !== 'HEAD') throw HttpError.methodNotAllowed(method, path);
         res.writeHead(200, {
           'content-type': 'text/html; charset=utf-8',
           'content-length': Buffer.byteLength(page),
@@ -284,20 +283,20 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
         return true;
       }
       if (path === '/events') {
-        if (method !== 'GET') throw HttpProblem.methodNotAllowed(method, path);
+        if (method !== 'GET') throw HttpError.methodNotAllowed(method, path);
         const who = auth.authenticate(req.headers.authorization) ?? auth.verifyTicket(url.searchParams.get('ticket'));
-        if (who === undefined) throw new HttpProblem(401, 'Unauthorized', 'A valid bearer token or ticket (POST /session) is required');
-        if (eventStream.full) throw new HttpProblem(503, 'Service Unavailable', 'Too many event-stream clients');
+        if (who === undefined) throw HttpError.unauthorized('A valid bearer token or ticket (POST /session) is required');
+        if (eventStream.full) throw new HttpError(503, 'Service Unavailable', 'Too many event-stream clients');
         eventStream.accept(req, res);
         return true;
       }
       const who = auth.authenticate(req.headers.authorization);
       if (who === undefined) {
         req.resume();
-        throw new HttpProblem(401, 'Unauthorized', 'A valid bearer token is required');
+        throw HttpError.unauthorized('A valid bearer token is required');
       }
       if (path === '/chaos' || path.startsWith('/chaos/')) {
-        if (chaosHandler === undefined) throw new HttpProblem(404, 'Not Found', 'This service does not expose chaos');
+        if (chaosHandler === undefined) throw new HttpError(404, 'Not Found', 'This service does not expose chaos');
         const mutation = method !== 'GET' && method !== 'HEAD';
         if (mutation) guard();
         req.headers.authorization = `Bearer ${chaosKey}`;
@@ -306,20 +305,20 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
         return true;
       }
       if (path === '/session') {
-        if (method !== 'POST') throw HttpProblem.methodNotAllowed(method, path);
+        if (method !== 'POST') throw HttpError.methodNotAllowed(method, path);
         req.resume();
         json(res, 200, auth.issueTicket(who));
         return true;
       }
       if (await read(path, method, res)) return true;
       if (method !== 'POST') {
-        if (/^\/(breakers|degradation|experiments)(\/|$)/.test(path)) throw HttpProblem.methodNotAllowed(method, path);
-        throw new HttpProblem(404, 'Not Found', `No admin route ${method} ${pathname}`);
+        if (/^\/(breakers|degradation|experiments)(\/|$)/.test(path)) throw HttpError.methodNotAllowed(method, path);
+        throw new HttpError(404, 'Not Found', `No admin route ${method} ${pathname}`);
       }
       await act(path, req, res, who);
     } catch (error) {
-      if (!(error instanceof HttpProblem)) req.resume();
-      HttpProblem.from(error).send(res, pathname);
+      if (!isHttpError(error)) req.resume();
+      sendAdminProblem(res, error, pathname);
     }
     return true;
   };
@@ -388,6 +387,6 @@ function decodePathSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw HttpProblem.invalid([{ path: 'path', expected: 'a well-formed percent-encoded segment', received: JSON.stringify(segment) }]);
+    throw HttpError.invalid([{ path: 'path', expected: 'a well-formed percent-encoded segment', received: JSON.stringify(segment) }]);
   }
 }

@@ -7,7 +7,5 @@ export type { AdminBreakerView, AdminExperimentView, AdminSnapshot } from './adm
 export type { AdminApi, AdminApiOptions } from './create-admin-api.js';
 export { createAdminApi } from './create-admin-api.js';
 export { DASHBOARD_CSP, renderDashboardPage } from './dashboard-page.js';
-export type { ProblemIssue } from './http-problem.js';
-export { HttpProblem } from './http-problem.js';
 export type { AdminServer, AdminServerOptions } from './start-admin-server.js';
 export { startAdminServer } from './start-admin-server.js';

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OptionsValidator } from '../../../core/options.js';
 import { createAdminApi, type AdminApi, type AdminApiOptions } from './create-admin-api.js';
-import { HttpProblem } from './http-problem.js';
+import { HttpError } from '../http-error.js';
+import { sendAdminProblem } from './admin-problem.js';
 
 /** Options of {@link startAdminServer}: those of {@link createAdminApi} plus where to listen. */
 export interface AdminServerOptions extends AdminApiOptions {
@@ -45,9 +46,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const server = createServer((req, res) => {
     void api(req, res).then(
       (handled) => {
-        if (!handled) new HttpProblem(404, 'Not Found', `No route ${req.method ?? 'GET'} ${req.url ?? '/'}`).send(res, req.url ?? '/');
+        if (!handled) sendAdminProblem(res, new HttpError(404, 'Not Found', `No route ${req.method ?? 'GET'} ${req.url ?? '/'}`), req.url ?? '/');
       },
-      (error: unknown) => HttpProblem.from(error).send(res, req.url ?? '/'),
+      (error: unknown) => sendAdminProblem(res, error, req.url ?? '/'),
     );
   });
   await new Promise<void>((resolve, reject) => {
