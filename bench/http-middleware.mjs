@@ -1,7 +1,7 @@
 // `npm run bench` (HTTP part): what the antifragile middleware stack (request id, errors, degradation,
 // rate limit, metrics) costs a hello-world route, on node:http, Express 5 and Fastify 5. Each server runs
 // in its own process; autocannon drives it from this one; bare and stack rounds alternate so drift in
-// machine load hits both alike. Target: the stack keeps at least 95% of the bare throughput.
+// machine load hits all alike. Target: the stack keeps at least 95% of the bare throughput.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -38,49 +38,58 @@ const run = (url, duration) =>
   );
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (ratio) => `${((1 - ratio) * 100).toFixed(1)}%`;
+const VARIANTS = ['bare', 'headers', 'stack'];
 const rows = [];
 const results = [];
 for (const kind of ['node', 'express', 'fastify']) {
-  const bare = await startServer(kind, 'bare');
-  const stack = await startServer(kind, 'stack');
-  await run(bare.url, 1);
-  await run(stack.url, 1);
-  const rates = { bare: [], stack: [] };
-  const cpuPerRequest = { bare: [], stack: [] };
+  const servers = {};
+  for (const variant of VARIANTS) servers[variant] = await startServer(kind, variant);
+  for (const variant of VARIANTS) await run(servers[variant].url, 1);
+  const rates = { bare: [], headers: [], stack: [] };
+  const cpuPerRequest = { bare: [], headers: [], stack: [] };
   let non2xx = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, server] of [['bare', bare], ['stack', stack]]) {
+    for (const variant of VARIANTS) {
+      const server = servers[variant];
       const before = await server.cpu();
       const result = await run(server.url, DURATION_S);
       const after = await server.cpu();
-      rates[name].push(result.requests.average);
-      cpuPerRequest[name].push((after - before) / result.requests.total);
-      if (name === 'stack') non2xx += result.non2xx;
+      rates[variant].push(result.requests.average);
+      cpuPerRequest[variant].push((after - before) / result.requests.total);
+      if (variant === 'stack') non2xx += result.non2xx;
     }
   }
-  bare.stop();
-  stack.stop();
-  const ratio = median(rates.stack) / median(rates.bare);
-  const cpuBare = median(cpuPerRequest.bare);
-  const cpuStack = median(cpuPerRequest.stack);
-  results.push({ kind, ratio, non2xx, cpuRatio: cpuStack / cpuBare });
+  for (const variant of VARIANTS) servers[variant].stop();
+  const rate = Object.fromEntries(VARIANTS.map((v) => [v, median(rates[v])]));
+  const cpu = Object.fromEntries(VARIANTS.map((v) => [v, median(cpuPerRequest[v])]));
+  const ratio = rate.stack / rate.bare;
+  const overFloor = rate.stack / rate.headers;
+  results.push({ kind, ratio, overFloor, non2xx });
   rows.push([
     kind,
-    `${Math.round(median(rates.bare))} req/s`,
-    `${Math.round(median(rates.stack))} req/s`,
-    `${((1 - ratio) * 100).toFixed(1)}%`,
-    `${cpuBare.toFixed(1)} µs`,
-    `${cpuStack.toFixed(1)} µs (+${((cpuStack / cpuBare - 1) * 100).toFixed(0)}%)`,
+    `${Math.round(rate.bare)} req/s`,
+    `${Math.round(rate.headers)} req/s (${pct(rate.headers / rate.bare)})`,
+    `${Math.round(rate.stack)} req/s (${pct(ratio)})`,
+    pct(overFloor),
+    `${cpu.bare.toFixed(1)} / ${cpu.headers.toFixed(1)} / ${cpu.stack.toFixed(1)} µs`,
     String(non2xx),
   ]);
 }
 
-console.log(`\n## HTTP middleware stack (autocannon, 32 connections, ${ROUNDS} x ${DURATION_S} s per variant, alternating)\n`);
-table(['server', 'bare hello-world', 'with the stack', 'throughput cost', 'server CPU per request, bare', 'with the stack', 'non-2xx with the stack'], rows);
-console.log('\nThe load generator shares this 2-core machine, so throughput also reflects its cost of parsing the');
-console.log('extra response headers; server CPU per request is the server-side cost alone.');
+console.log(`\n## HTTP middleware stack (autocannon, 32 connections, ${ROUNDS} x ${DURATION_S} s per variant, interleaved)\n`);
+table(
+  ['server', 'bare hello-world', 'bare + the same 6 headers, fixed', 'with the stack (cost vs bare)', 'stack vs same headers', 'server CPU per request: bare / headers / stack', 'non-2xx with the stack'],
+  rows,
+);
+console.log('\nThe stack is one middleware: request id, error mapping, degradation headers and gate, per-IP adaptive rate');
+console.log('limit with RateLimit headers, and the Prometheus request histogram. "Same headers" is a bare server writing');
+console.log('the six headers the stack adds, fixed: what any implementation pays for them here, because the load');
+console.log('generator shares this 2-core machine and parses every byte. "Stack vs same headers" is the middleware\'s');
+console.log('own cost beyond its headers.');
 console.log('\nTargets:');
-for (const { kind, ratio, non2xx } of results) {
+for (const { kind, ratio, overFloor, non2xx } of results) {
   const met = ratio >= 0.95 && non2xx === 0;
-  console.log(`- ${met ? 'met' : 'NOT MET'}: ${kind}: the stack costs under 5% of throughput (${((1 - ratio) * 100).toFixed(1)}%${non2xx ? `, ${non2xx} non-2xx` : ''})`);
+  console.log(`- ${met ? 'met' : 'NOT MET'}: ${kind}: the stack costs under 5% of throughput (${pct(ratio)}${non2xx ? `, ${non2xx} non-2xx` : ''})`);
+  console.log(`- ${overFloor >= 0.95 ? 'met' : 'NOT MET'}: ${kind}: beyond its six headers, the stack costs under 5% of throughput (${pct(overFloor)})`);
 }

@@ -114,6 +114,7 @@ export class AdaptiveRateLimiter {
   private readonly threshold: number;
   private readonly minLoadFactor: number;
   private readonly events: EventEmitter<AdaptiveRateLimiterEvents>;
+  private readonly baseLimit: KeyedLimit;
   private lastLoadFactor = 1;
 
   /** @throws InvalidOptionsError listing every invalid field. */
@@ -124,6 +125,7 @@ export class AdaptiveRateLimiter {
     this.name = options.name ?? 'adaptive-rate-limiter';
     this.capacity = options.capacity;
     this.refillPerSecond = options.refillPerSecond;
+    this.baseLimit = Object.freeze({ capacity: options.capacity, refillPerSecond: options.refillPerSecond });
     this.store = options.store ?? new LocalRateLimitStore({ maxKeys, clock });
     this.signals = options.load?.signals ?? [];
     this.threshold = options.load?.threshold ?? 0.5;
@@ -165,6 +167,15 @@ export class AdaptiveRateLimiter {
    * against the key's behaviour and emitted as `rejected`.
    */
   async consume(key: string): Promise<AdaptiveRateLimitDecision> {
+    return this.decide(key);
+  }
+
+  /**
+   * {@link consume}, answered synchronously when the store answers synchronously (the in-process
+   * {@link LocalRateLimitStore} always does) and as a promise otherwise, so an HTTP hot path needs no promise
+   * and no microtask per request.
+   */
+  decide(key: string): AdaptiveRateLimitDecision | Promise<AdaptiveRateLimitDecision> {
     const load = this.load();
     const loadFactor = this.loadFactorOf(load);
     if (loadFactor !== this.lastLoadFactor) {
@@ -175,7 +186,12 @@ export class AdaptiveRateLimiter {
     const behaviorFactor = this.behaviorFactorOf(key);
     const factor = this.combine(loadFactor, behaviorFactor);
     const limit = this.scaled(factor);
-    const result = await this.store.consume(key, limit);
+    const result = this.store.consume(key, limit);
+    if (result instanceof Promise) return result.then((r) => this.conclude(key, r, limit, factor, loadFactor, behaviorFactor));
+    return this.conclude(key, result, limit, factor, loadFactor, behaviorFactor);
+  }
+
+  private conclude(key: string, result: KeyedRateLimitResult, limit: KeyedLimit, factor: number, loadFactor: number, behaviorFactor: number): AdaptiveRateLimitDecision {
     if (!result.allowed) {
       this.behavior?.record(key, 'rejection');
       if (this.events.wants('rejected')) {
@@ -240,7 +256,7 @@ export class AdaptiveRateLimiter {
    * fill ratio as the limit moves; when that floor is 0 the capacity stays 1 and the refill scales by `factor`.
    */
   private scaled(factor: number): KeyedLimit {
-    if (factor === 1) return { capacity: this.capacity, refillPerSecond: this.refillPerSecond };
+    if (factor === 1) return this.baseLimit;
     const capacity = Math.floor(this.capacity * factor + 1e-9);
     if (capacity < 1) return { capacity: 1, refillPerSecond: this.refillPerSecond * factor };
     return { capacity, refillPerSecond: (this.refillPerSecond * capacity) / this.capacity };

@@ -23,7 +23,8 @@ export interface LocalRateLimitStoreOptions {
  */
 export class LocalRateLimitStore implements KeyedRateLimitStore {
   private readonly clock: Clock;
-  private readonly tats: BoundedMap<string, number>;
+  /** Per key, its theoretical arrival time, in a mutable cell so a request costs one map lookup. */
+  private readonly tats: BoundedMap<string, { tat: number }>;
 
   /** @throws InvalidOptionsError listing every invalid field. */
   constructor(options: LocalRateLimitStoreOptions = {}) {
@@ -46,11 +47,14 @@ export class LocalRateLimitStore implements KeyedRateLimitStore {
   consume(key: string, limit: KeyedLimit): KeyedRateLimitResult {
     const now = this.clock.now();
     const interval = 1000 / limit.refillPerSecond;
-    const stored = this.tats.get(key);
-    const tat = stored !== undefined && stored > now ? stored : now;
+    const cell = this.tats.get(key);
+    const tat = cell !== undefined && cell.tat > now ? cell.tat : now;
     const nextTat = tat + interval;
     const allowed = nextTat - limit.capacity * interval - now <= TIME_SLACK_MS;
-    if (allowed) this.tats.set(key, nextTat);
+    if (allowed) {
+      if (cell !== undefined) cell.tat = nextTat;
+      else this.tats.set(key, { tat: nextTat });
+    }
     const resetAfterMs = (allowed ? nextTat : tat) - now;
     const tokens = limit.capacity - resetAfterMs / interval;
     const remaining = tokens > 0 ? Math.floor(tokens + TIME_SLACK_MS / interval) : 0;

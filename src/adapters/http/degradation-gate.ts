@@ -32,6 +32,8 @@ export interface DegradationGateOptions {
 export interface DegradationDecision {
   /** `X-Degradation-Level` (level index, 0 = full service) and `X-Service-Status`, to set on every answer. */
   headers: Readonly<Record<string, string>>;
+  /** The same headers as flat `[name, value, name, value]`. */
+  headerList: readonly string[];
   /** Set when the request is refused (503); answer it with `problemFromError`. */
   refusal: HttpError | undefined;
 }
@@ -74,7 +76,8 @@ export class DegradationGate {
   private readonly allowList: readonly string[];
   private readonly writes: ReadonlySet<string>;
   private readonly retryAfterMs: number;
-  private readonly headersByLevel: readonly Readonly<Record<string, string>>[];
+  /** The decision to serve, per level (shared: a served request allocates nothing). */
+  private readonly servedByLevel: readonly DegradationDecision[];
   private readonly unsubscribe: Unsubscribe;
   private index: number;
 
@@ -114,7 +117,12 @@ export class DegradationGate {
     this.matchers = this.allowList.map(compile);
     this.writes = new Set((options.writeMethods ?? ['POST', 'PUT', 'PATCH', 'DELETE']).map((m) => m.toUpperCase()));
     this.retryAfterMs = options.retryAfterMs ?? 300_000;
-    this.headersByLevel = levels.map((_, i) => Object.freeze({ 'x-degradation-level': String(i), 'x-service-status': this.statusOf(i) }));
+    this.servedByLevel = levels.map((_, i) => {
+      const level = String(i);
+      const status = this.statusOf(i);
+      const headers = Object.freeze({ 'x-degradation-level': level, 'x-service-status': status });
+      return Object.freeze({ headers, headerList: Object.freeze(['x-degradation-level', level, 'x-service-status', status]), refusal: undefined });
+    });
     this.index = source.getCurrentState().levelIndex;
     this.unsubscribe = source.on('levelChange', ({ to }) => {
       const i = this.levels.indexOf(to);
@@ -134,14 +142,14 @@ export class DegradationGate {
    */
   check(method: string, path: string): DegradationDecision {
     const i = this.index;
-    const headers = this.headersByLevel[i] as Readonly<Record<string, string>>;
+    const served = this.servedByLevel[i] as DegradationDecision;
     if (i >= this.readOnlyIndex && this.writes.has(method.toUpperCase())) {
-      return { headers, refusal: this.refuse('Service in read-only mode', 'READ_ONLY', {}) };
+      return { ...served, refusal: this.refuse('Service in read-only mode', 'READ_ONLY', {}) };
     }
     if (i >= this.emergencyIndex && !this.matchers.some((m) => m(path))) {
-      return { headers, refusal: this.refuse('Service in emergency mode', 'EMERGENCY_MODE', { availableEndpoints: [...this.allowList] }) };
+      return { ...served, refusal: this.refuse('Service in emergency mode', 'EMERGENCY_MODE', { availableEndpoints: [...this.allowList] }) };
     }
-    return { headers, refusal: undefined };
+    return served;
   }
 
   /** Stops following the degradation's level. */

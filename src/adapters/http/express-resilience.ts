@@ -1,13 +1,16 @@
-import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { OptionsValidator } from '../../core/options.js';
-import { HttpResilience, requestIdOf, storeRequestId } from './http-resilience.js';
+import { HttpResilience, requestIdOf, storeRequestId, type RequestStart } from './http-resilience.js';
 import type { HttpReply } from './http-reply.js';
 import { sendReply } from './http-reply.js';
 import type { RouteInterceptor } from './route-interceptor.js';
 
 /** Express 5 glue returned by {@link expressResilience}. */
 export interface ExpressResilience {
-  /** Mount first: request id and degradation headers, health probes, degradation refusals. */
+  /**
+   * Mount first: request id, degradation and rate limit headers, health probes, degradation and rate limit
+   * refusals, and one metrics record per finished response.
+   */
   middleware: RequestHandler;
   /** Mount last: answers errors (yours, the library's, `express.json()`'s 400/413) as problems. */
   errorHandler: ErrorRequestHandler;
@@ -21,6 +24,12 @@ export interface ExpressResilience {
 function send(res: Response, reply: HttpReply): void {
   // Written through node:http so Express adds no charset to the media type.
   if (!res.headersSent) sendReply(res, reply);
+}
+
+/** The matched route's template, prefixed by the router's mount path (`/api` + `/quotes/:id`), if a route matched. */
+function routeOf(req: Request): string | undefined {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? req.baseUrl + path : undefined;
 }
 
 /**
@@ -38,12 +47,25 @@ export function expressResilience(resilience: HttpResilience): ExpressResilience
     v.fail('resilience', 'an HttpResilience', resilience);
     v.throwIfInvalid();
   }
-  const middleware: RequestHandler = (req, res, next) => {
-    const start = resilience.begin(req.method, req.originalUrl, req.headers[resilience.requestIdHeader]);
+  const watch = resilience.watchesResponses;
+  const proceed = (req: Request, res: Response, next: NextFunction, start: RequestStart): void => {
     storeRequestId(req, start.requestId);
-    for (const [name, value] of Object.entries(start.headers)) res.setHeader(name, value);
+    const h = start.headers;
+    for (let i = 0; i < h.length; i += 2) res.setHeader(h[i] as string, h[i + 1] as string);
+    if (watch) res.on('finish', () => resilience.finish(start, req.method, routeOf(req), res.statusCode));
     if (start.reply !== undefined) return send(res, start.reply);
     next();
+  };
+  const middleware: RequestHandler = (req, res, next) => {
+    let start: RequestStart | Promise<RequestStart>;
+    try {
+      start = resilience.begin(req, req.originalUrl);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (!(start instanceof Promise)) return proceed(req, res, next, start);
+    start.then((s) => proceed(req, res, next, s), next);
   };
   const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
     if (res.headersSent) return next(error);

@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteHandlerMethod } from 'fastify';
 import { OptionsValidator } from '../../core/options.js';
-import { HttpResilience, requestIdOf, storeRequestId } from './http-resilience.js';
+import { HttpResilience, requestIdOf, storeRequestId, type RequestStart } from './http-resilience.js';
 import type { HttpReply } from './http-reply.js';
 import type { RouteInterceptor } from './route-interceptor.js';
 
@@ -16,8 +16,9 @@ function send(reply: FastifyReply, answer: HttpReply): FastifyReply {
 
 /**
  * Fastify 5 plugin (not encapsulated: it sets `Symbol.for('skip-override')` as Fastify documents, so its
- * hooks and error handler apply to the whole instance): request id and degradation headers, health probes
- * and degradation refusals in `onRequest`, and an error handler answering every error (yours, the
+ * hooks and error handler apply to the whole instance): request id, degradation and rate limit headers,
+ * health probes, degradation and rate limit refusals in `onRequest`, one metrics record per finished
+ * response, and an error handler answering every error (yours, the
  * library's, Fastify's own malformed-JSON 400 and body-limit 413) as a problem.
  *
  * @example
@@ -30,12 +31,35 @@ export async function fastifyResilience(fastify: FastifyInstance, options: Fasti
     v.throwIfInvalid();
   }
   const resilience = options.resilience;
-  fastify.addHook('onRequest', async (request, reply) => {
-    const start = resilience.begin(request.method, request.url, request.headers[resilience.requestIdHeader]);
+  const watch = resilience.watchesResponses;
+  const proceed = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, start: RequestStart): void => {
     storeRequestId(request.raw, start.requestId);
-    reply.headers(start.headers);
-    if (start.reply !== undefined) return send(reply, start.reply);
-    return undefined;
+    const h = start.headers;
+    for (let i = 0; i < h.length; i += 2) reply.header(h[i] as string, h[i + 1] as string);
+    if (watch) {
+      const res = reply.raw;
+      res.on('finish', () => resilience.finish(start, request.method, request.routeOptions.url, res.statusCode));
+    }
+    if (start.reply !== undefined) {
+      send(reply, start.reply);
+      return;
+    }
+    done();
+  };
+  // A callback-style hook: Fastify runs it without a promise per request.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    let start: RequestStart | Promise<RequestStart>;
+    try {
+      start = resilience.begin(request.raw, request.url);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (!(start instanceof Promise)) return proceed(request, reply, done, start);
+    start.then(
+      (s) => proceed(request, reply, done, s),
+      (error: unknown) => done(error as Error),
+    );
   });
   fastify.setErrorHandler((error, request, reply) => {
     const answer = resilience.errorReply(error, requestIdOf(request.raw), request.url.split('?')[0]);

@@ -1,9 +1,14 @@
+import type { IncomingMessage } from 'node:http';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { OptionsValidator } from '../../core/options.js';
+import { reportCallbackError } from '../../core/report-callback-error.js';
 import { DegradationGate } from './degradation-gate.js';
 import { HealthEndpoints } from './health-endpoints.js';
 import type { HttpReply } from './http-reply.js';
 import type { ErrorMappingOptions } from './problem-details.js';
 import { problemFromError, validateErrorMappingOptions } from './problem-details.js';
+import type { HttpRequestObserver } from './http-request-observer.js';
+import type { RateLimitMiddleware, RateLimitVerdict } from './rate-limit-middleware.js';
 import { DEFAULT_REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 
 /** Options of {@link HttpResilience}. */
@@ -20,15 +25,33 @@ export interface HttpResilienceOptions {
   health?: HealthEndpoints;
   /** Largest JSON body the node:http glue reads, in bytes (integer >= 1). @default 1_048_576 */
   maxBodyBytes?: number;
+  /**
+   * Rate limit and abuse protection ({@link createRateLimitMiddleware}), run after health probes and the
+   * degradation gate, before the handler; refusals are answered in the configured error shape.
+   */
+  rateLimit?: RateLimitMiddleware;
+  /** Told of every finished response (method, route, status, duration), e.g. Prometheus `HttpServerMetrics`. */
+  metrics?: HttpRequestObserver;
+  /** Time source of the durations given to `metrics`. @default systemClock */
+  clock?: Clock;
 }
 
 /** What {@link HttpResilience.begin} decided about a request. */
 export interface RequestStart {
   requestId: string;
-  /** Headers to set on whatever answer the request gets (request id, degradation). */
-  headers: Record<string, string>;
-  /** A complete answer (health probe, degradation refusal); when set, the application handler must not run. */
+  /** The URL path without the query string. */
+  path: string;
+  /**
+   * Headers to set on whatever answer the request gets, as flat `[name, value, name, value...]`: the request
+   * id, the degradation headers, the rate limit headers.
+   */
+  headers: readonly string[];
+  /** A complete answer (health probe, degradation or rate limit refusal); when set, the application handler must not run. */
   reply: HttpReply | undefined;
+  /** The rate limit key whose outcome counts, if any (see {@link HttpResilience.finish}). */
+  rateLimitKey: string | undefined;
+  /** When the request started, on the resilience clock (ms). */
+  startedAt: number;
 }
 
 const REQUEST_ID = Symbol.for('antifragile.http.requestId');
@@ -53,6 +76,9 @@ export class HttpResilience {
   /** Largest JSON body read by the node:http glue, in bytes. */
   readonly maxBodyBytes: number;
   private readonly options: HttpResilienceOptions;
+  private readonly generateRequestId: (() => string) | undefined;
+  private readonly metrics: HttpRequestObserver | undefined;
+  private readonly clock: Clock;
 
   constructor(options: HttpResilienceOptions = {}) {
     const v = new OptionsValidator('HttpResilience');
@@ -67,35 +93,74 @@ export class HttpResilience {
     if (options.degradation !== undefined && !(options.degradation instanceof DegradationGate)) v.fail('degradation', 'a DegradationGate', options.degradation);
     if (options.health !== undefined && !(options.health instanceof HealthEndpoints)) v.fail('health', 'a HealthEndpoints', options.health);
     v.integer('maxBodyBytes', options.maxBodyBytes, 1);
+    if (options.rateLimit !== undefined && typeof (options.rateLimit as Partial<RateLimitMiddleware> | null)?.check !== 'function') {
+      v.fail('rateLimit', 'a rate limit middleware (createRateLimitMiddleware)', options.rateLimit);
+    }
+    if (options.metrics !== undefined && typeof (options.metrics as Partial<HttpRequestObserver> | null)?.observeRequest !== 'function') {
+      v.fail('metrics', 'an HttpRequestObserver (with observeRequest())', options.metrics);
+    }
+    v.clock('clock', options.clock);
     v.throwIfInvalid();
     this.options = options;
     this.requestIdHeader = (options.requestIdHeader ?? DEFAULT_REQUEST_ID_HEADER).toLowerCase();
     this.maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+    this.generateRequestId = options.generateRequestId;
+    this.metrics = options.metrics;
+    this.clock = options.clock ?? systemClock;
   }
 
   /**
-   * Starts handling a request.
-   * @param method HTTP method.
-   * @param url the request URL or path (a query string is ignored).
-   * @param incomingId the incoming request id header value.
+   * Starts handling a request: resolves the request id, answers health probes, applies the degradation gate
+   * and then the rate limit. Synchronous unless the rate limit's store is remote (then a promise). Rejects
+   * (or throws) only if that store fails.
+   * @param req the request (Fastify: `request.raw`).
+   * @param url the request URL or path (a query string is ignored). @default req.url
    */
-  begin(method: string, url: string, incomingId: string | readonly string[] | undefined): RequestStart {
-    const requestId = this.options.generateRequestId !== undefined ? resolveRequestId(incomingId, this.options.generateRequestId) : resolveRequestId(incomingId);
+  begin(req: IncomingMessage, url: string = req.url ?? '/'): RequestStart | Promise<RequestStart> {
+    const method = req.method ?? 'GET';
+    const startedAt = this.metrics !== undefined ? this.clock.now() : 0;
+    const incomingId = req.headers[this.requestIdHeader];
+    const requestId = this.generateRequestId !== undefined ? resolveRequestId(incomingId, this.generateRequestId) : resolveRequestId(incomingId);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const headers: Record<string, string> = { [this.requestIdHeader]: requestId };
-    let reply: HttpReply | undefined;
     const gate = this.options.degradation;
-    if (gate !== undefined) {
-      const decision = gate.check(method, path);
-      Object.assign(headers, decision.headers);
-      const health = method === 'GET' || method === 'HEAD' ? this.options.health?.respond(path) : undefined;
-      if (health !== undefined) reply = health;
-      else if (decision.refusal !== undefined) reply = this.errorReply(decision.refusal, requestId, path);
-    } else if (method === 'GET' || method === 'HEAD') {
-      reply = this.options.health?.respond(path);
+    const decision = gate?.check(method, path);
+    const headers = decision !== undefined ? [this.requestIdHeader, requestId, ...decision.headerList] : [this.requestIdHeader, requestId];
+    const start: RequestStart = { requestId, path, headers, reply: undefined, rateLimitKey: undefined, startedAt };
+    const health = method === 'GET' || method === 'HEAD' ? this.options.health?.respond(path) : undefined;
+    if (health !== undefined) {
+      start.reply = health;
+      return start;
     }
-    return { requestId, headers, reply };
+    if (decision?.refusal !== undefined) {
+      start.reply = this.errorReply(decision.refusal, requestId, path);
+      return start;
+    }
+    const rateLimit = this.options.rateLimit;
+    if (rateLimit === undefined) return start;
+    const verdict = rateLimit.check(req);
+    if (verdict instanceof Promise) return verdict.then((v) => this.admit(start, v));
+    return this.admit(start, verdict);
+  }
+
+  /** Whether the glue must call {@link finish} when a response finishes (metrics, or a rate limit that learns from outcomes). */
+  get watchesResponses(): boolean {
+    return this.metrics !== undefined || this.options.rateLimit?.recordsOutcomes === true;
+  }
+
+  /**
+   * Tells the metrics and the rate limit how a request ended; the glue calls it on the response's `finish`.
+   * @param route the route template when the server knows it.
+   */
+  finish(start: RequestStart, method: string, route: string | undefined, statusCode: number): void {
+    if (start.rateLimitKey !== undefined) this.options.rateLimit?.recordOutcome(start.rateLimitKey, statusCode);
+    const metrics = this.metrics;
+    if (metrics === undefined) return;
+    try {
+      metrics.observeRequest(method, route, statusCode, (this.clock.now() - start.startedAt) / 1000);
+    } catch (error) {
+      reportCallbackError(error, 'HttpResilience metrics.observeRequest');
+    }
   }
 
   /** The answer to an error raised while handling a request. */
@@ -104,5 +169,13 @@ export class HttpResilience {
     if (requestId !== undefined) context.requestId = requestId;
     if (path !== undefined) context.instance = path;
     return problemFromError(error, this.options.errors ?? {}, context);
+  }
+
+  private admit(start: RequestStart, verdict: RateLimitVerdict): RequestStart {
+    const h = verdict.headers;
+    if (h.length > 0) (start.headers as string[]).push(...h);
+    if (verdict.refusal !== undefined) start.reply = this.errorReply(verdict.refusal, start.requestId, start.path);
+    else start.rateLimitKey = verdict.key;
+    return start;
   }
 }

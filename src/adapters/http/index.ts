@@ -16,10 +16,11 @@ export type { ClosableServer, GracefulShutdownHandle, GracefulShutdownOptions } 
 export { gracefulShutdown } from './graceful-shutdown.js';
 export type { AntifragileHealthReport, AntifragilitySources, HealthEndpointsOptions } from './health-endpoints.js';
 export { HealthEndpoints } from './health-endpoints.js';
-export type { HttpErrorOptions } from './http-error.js';
+export type { HttpErrorOptions, ProblemIssue } from './http-error.js';
 export { HttpError, isHttpError } from './http-error.js';
 export type { HttpReply } from './http-reply.js';
 export { jsonReply, sendReply } from './http-reply.js';
+export type { HttpRequestObserver } from './http-request-observer.js';
 export type { HttpResilienceOptions, RequestStart } from './http-resilience.js';
 export { HttpResilience, requestIdOf } from './http-resilience.js';
 export type { NodeHttpContext, NodeHttpHandler } from './node-http-handler.js';
@@ -31,7 +32,7 @@ export { readJsonBody } from './read-json-body.js';
 export { DEFAULT_REQUEST_ID_HEADER, MAX_REQUEST_ID_LENGTH, resolveRequestId } from './request-id.js';
 export type { FallbackResponse, InterceptOutcome, RouteInterceptorOptions } from './route-interceptor.js';
 export { RouteInterceptor } from './route-interceptor.js';
-export type { RateLimitKeyFunction, RateLimitMiddleware, RateLimitMiddlewareOptions } from './rate-limit-middleware.js';
+export type { RateLimitKeyFunction, RateLimitMiddleware, RateLimitMiddlewareOptions, RateLimitVerdict } from './rate-limit-middleware.js';
 export { createRateLimitMiddleware, keyByHeader, keyByIp } from './rate-limit-middleware.js';
 export type {
   AdminActivity,
@@ -48,6 +49,5 @@ export type {
   AdminSnapshot,
   AdminTicket,
   AdminToken,
-  ProblemIssue,
 } from './admin/index.js';
-export { DASHBOARD_CSP, HttpProblem, createAdminApi, renderDashboardPage, startAdminProxy, startAdminServer } from './admin/index.js';
+export { DASHBOARD_CSP, createAdminApi, renderDashboardPage, startAdminProxy, startAdminServer } from './admin/index.js';

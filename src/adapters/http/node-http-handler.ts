@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpResilience } from './http-resilience.js';
+import type { HttpResilience, RequestStart } from './http-resilience.js';
 import { storeRequestId } from './http-resilience.js';
 import { sendReply } from './http-reply.js';
 import { readJsonBody } from './read-json-body.js';
@@ -18,35 +18,62 @@ export interface NodeHttpContext {
 /** A node:http handler with a context; a thrown or rejected error is answered as a problem. */
 export type NodeHttpHandler = (req: IncomingMessage, res: ServerResponse, context: NodeHttpContext) => unknown;
 
+/** The context handed to a wrapped handler (one allocation per request; `readJson` reads on demand). */
+class RequestContext implements NodeHttpContext {
+  constructor(
+    private readonly req: IncomingMessage,
+    readonly requestId: string,
+    readonly path: string,
+    private readonly maxBodyBytes: number,
+  ) {}
+
+  readJson(): Promise<unknown> {
+    return readJsonBody(this.req, this.maxBodyBytes);
+  }
+}
+
 /**
- * Wraps a node:http request handler: sets the request id and degradation headers, answers health probes
- * and degradation refusals itself, and answers any error the handler throws (or rejects with) with
- * problem+json (or the seed's ErrorResponse).
+ * Wraps a node:http request handler: sets the request id, degradation and rate limit headers, answers health
+ * probes, degradation refusals and rate limit refusals itself, reports every finished response to the
+ * metrics, and answers any error the handler throws (or rejects with) with problem+json (or the seed's
+ * ErrorResponse).
  *
  * @example
  * http.createServer(nodeHttpHandler(resilience, async (req, res, { readJson }) => { ... }));
  */
 export function nodeHttpHandler(resilience: HttpResilience, handler: NodeHttpHandler): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const url = req.url ?? '/';
-    const start = resilience.begin(req.method ?? 'GET', url, req.headers[resilience.requestIdHeader]);
+  const watch = resilience.watchesResponses;
+  const fail = (res: ServerResponse, start: RequestStart, error: unknown): void => {
+    const reply = resilience.errorReply(error, start.requestId, start.path);
+    if (reply.status === 413) res.setHeader('connection', 'close');
+    sendReply(res, reply);
+  };
+  const proceed = (req: IncomingMessage, res: ServerResponse, start: RequestStart): void => {
     storeRequestId(req, start.requestId);
-    for (const [name, value] of Object.entries(start.headers)) res.setHeader(name, value);
+    const h = start.headers;
+    for (let i = 0; i < h.length; i += 2) res.setHeader(h[i] as string, h[i + 1] as string);
+    if (watch) res.on('finish', () => resilience.finish(start, req.method ?? 'GET', undefined, res.statusCode));
     if (start.reply !== undefined) return sendReply(res, start.reply);
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const context: NodeHttpContext = { requestId: start.requestId, path, readJson: () => readJsonBody(req, resilience.maxBodyBytes) };
-    const fail = (error: unknown): void => {
-      const reply = resilience.errorReply(error, start.requestId, path);
-      if (reply.status === 413) res.setHeader('connection', 'close');
-      sendReply(res, reply);
-    };
     try {
-      const result = handler(req, res, context);
-      if (result instanceof Promise) result.catch(fail);
+      const result = handler(req, res, new RequestContext(req, start.requestId, start.path, resilience.maxBodyBytes));
+      if (result instanceof Promise) result.catch((error: unknown) => fail(res, start, error));
     } catch (error) {
-      fail(error);
+      fail(res, start, error);
     }
+  };
+  return (req, res) => {
+    let start: RequestStart | Promise<RequestStart>;
+    try {
+      start = resilience.begin(req);
+    } catch (error) {
+      sendReply(res, resilience.errorReply(error, undefined, undefined));
+      return;
+    }
+    if (!(start instanceof Promise)) return proceed(req, res, start);
+    start.then(
+      (s) => proceed(req, res, s),
+      (error: unknown) => sendReply(res, resilience.errorReply(error, undefined, undefined)),
+    );
   };
 }
 

@@ -4,6 +4,9 @@ import { OptionsValidator } from '../../core/options.js';
 import { reportCallbackError } from '../../core/report-callback-error.js';
 import type { AbuseDetector } from '../../protection/abuse-detector.js';
 import type { AdaptiveRateLimiter, AdaptiveRateLimitDecision } from '../../protection/adaptive-rate-limiter.js';
+import { HttpError } from './http-error.js';
+import { sendReply } from './http-reply.js';
+import { problemFromError } from './problem-details.js';
 
 /** Picks the key a request is limited on (an IP, a user id, an API key); `undefined` lets it through unlimited. */
 export type RateLimitKeyFunction = (req: IncomingMessage) => string | undefined;
@@ -31,6 +34,19 @@ export interface RateLimitMiddlewareOptions {
   headers?: boolean;
 }
 
+/** What the rate limit decided about one request ({@link RateLimitMiddleware.check}). */
+export interface RateLimitVerdict {
+  /**
+   * Set when the request is refused: an {@link HttpError} 429 (`RATE_LIMITED`, over the limit) or 403
+   * (`ABUSE_BLOCKED`), with `retryAfterMs`; answer it with `problemFromError`.
+   */
+  refusal: HttpError | undefined;
+  /** Headers for the answer, refused or not, as flat `[name, value, name, value...]` (the `RateLimit-*` headers). */
+  headers: readonly string[];
+  /** The key whose outcome counts: pass it to {@link RateLimitMiddleware.recordOutcome} when the response finishes. */
+  key: string | undefined;
+}
+
 /** The same rate limit for three servers. */
 export interface RateLimitMiddleware {
   /**
@@ -45,6 +61,15 @@ export interface RateLimitMiddleware {
    * answered (as Fastify expects of an async hook that responds early), else `undefined`.
    */
   fastify(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
+  /**
+   * The verdict on a request without answering it, for glue that answers itself (`HttpResilience` uses it):
+   * synchronous unless the limiter's store is remote. Throws (or rejects) only if the store fails.
+   */
+  check(req: IncomingMessage): RateLimitVerdict | Promise<RateLimitVerdict>;
+  /** Records how a request of `key` ended: a client error (`isClientError`) shrinks the key's limit. */
+  recordOutcome(key: string, statusCode: number): void;
+  /** Whether {@link recordOutcome} does anything (the limiter tracks behaviour); when not, there is no need to watch responses. */
+  readonly recordsOutcomes: boolean;
 }
 
 /**
@@ -75,15 +100,8 @@ export function keyByHeader(name: string, options: { firstOfList?: boolean } = {
 
 const defaultIsClientError = (status: number): boolean => status >= 400 && status < 500 && status !== 429;
 
-/** A refusal to send: status, headers and an RFC 9457 problem body. */
-interface Refusal {
-  status: 429 | 403;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** What the shared logic decided. */
-type Outcome = { refusal: Refusal } | { refusal: undefined; headers: Record<string, string> | undefined; key: string | undefined };
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+const UNLIMITED: RateLimitVerdict = Object.freeze({ refusal: undefined, headers: NO_HEADERS, key: undefined });
 
 /**
  * HTTP glue for an {@link AdaptiveRateLimiter} and an {@link AbuseDetector}, for `node:http`, Express 5 and
@@ -91,7 +109,8 @@ type Outcome = { refusal: Refusal } | { refusal: undefined; headers: Record<stri
  * over its limit gets `429` with `Retry-After`, `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
  * (seconds); both bodies are `application/problem+json` (RFC 9457). The detector sees the path and
  * `Content-Length`. When the response finishes with a client error (`isClientError`), it is recorded against
- * the key's behaviour.
+ * the key's behaviour. With the in-process store a request costs no promise: pass the middleware to
+ * `HttpResilience` (`rateLimit`) to run it inside the one resilience middleware.
  *
  * @example
  * ```ts
@@ -111,22 +130,26 @@ export function createRateLimitMiddleware(options: RateLimitMiddlewareOptions): 
   const keyOf = options.key ?? keyByIp;
   const isClientError = options.isClientError ?? defaultIsClientError;
   const sendHeaders = options.headers !== false;
+  const recordsOutcomes = limiter?.behavior !== undefined;
 
-  const watch = (res: ServerResponse, key: string): void => {
-    if (limiter?.behavior === undefined) return;
-    res.once('finish', () => {
-      let failed: boolean;
-      try {
-        failed = isClientError(res.statusCode);
-      } catch (error) {
-        reportCallbackError(error, 'createRateLimitMiddleware option isClientError');
-        return;
-      }
-      if (failed) limiter.recordError(key);
-    });
+  const recordOutcome = (key: string, statusCode: number): void => {
+    if (!recordsOutcomes) return;
+    let failed: boolean;
+    try {
+      failed = isClientError(statusCode);
+    } catch (error) {
+      reportCallbackError(error, 'createRateLimitMiddleware option isClientError');
+      return;
+    }
+    if (failed) limiter?.recordError(key);
   };
 
-  const decide = async (req: IncomingMessage): Promise<Outcome> => {
+  const verdictOf = (key: string, decision: AdaptiveRateLimitDecision): RateLimitVerdict => {
+    const headers = sendHeaders || !decision.allowed ? rateLimitHeaders(decision) : NO_HEADERS;
+    return decision.allowed ? { refusal: undefined, headers, key } : { refusal: tooManyRequests(decision), headers, key: undefined };
+  };
+
+  const check = (req: IncomingMessage): RateLimitVerdict | Promise<RateLimitVerdict> => {
     let key: string | undefined;
     try {
       key = keyOf(req);
@@ -134,7 +157,7 @@ export function createRateLimitMiddleware(options: RateLimitMiddlewareOptions): 
       reportCallbackError(error, 'createRateLimitMiddleware option key');
       key = undefined;
     }
-    if (key === undefined || key === '') return { refusal: undefined, headers: undefined, key: undefined };
+    if (key === undefined || key === '') return UNLIMITED;
     if (abuse !== undefined) {
       const length = req.headers['content-length'];
       const payloadBytes = length === undefined ? undefined : Number(length);
@@ -142,84 +165,100 @@ export function createRateLimitMiddleware(options: RateLimitMiddlewareOptions): 
         ...(req.url === undefined ? {} : { path: req.url }),
         ...(payloadBytes === undefined || !Number.isFinite(payloadBytes) ? {} : { payloadBytes }),
       });
-      if (verdict.blocked) return { refusal: forbidden(verdict.retryAfterMs) };
+      if (verdict.blocked) return { refusal: forbidden(verdict.retryAfterMs), headers: NO_HEADERS, key: undefined };
     }
-    if (limiter === undefined) return { refusal: undefined, headers: undefined, key };
-    const decision = await limiter.consume(key);
-    if (!decision.allowed) return { refusal: tooManyRequests(decision) };
-    return { refusal: undefined, headers: sendHeaders ? rateLimitHeaders(decision) : undefined, key };
+    if (limiter === undefined) return { refusal: undefined, headers: NO_HEADERS, key };
+    const k = key;
+    const decision = limiter.decide(k);
+    return decision instanceof Promise ? decision.then((d) => verdictOf(k, d)) : verdictOf(k, decision);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const outcome = await decide(req);
-    if (outcome.refusal !== undefined) {
-      const { status, headers, body } = outcome.refusal;
-      res.writeHead(status, { ...headers, 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
+  /** Applies a verdict to a node:http response: `true` when it answered the request. */
+  const apply = (verdict: RateLimitVerdict, res: ServerResponse): boolean => {
+    const h = verdict.headers;
+    for (let i = 0; i < h.length; i += 2) res.setHeader(h[i] as string, h[i + 1] as string);
+    if (verdict.refusal !== undefined) {
+      sendReply(res, problemFromError(verdict.refusal));
       return true;
     }
-    if (outcome.headers !== undefined) for (const name in outcome.headers) res.setHeader(name, outcome.headers[name] as string);
-    if (outcome.key !== undefined) watch(res, outcome.key);
+    if (verdict.key !== undefined && recordsOutcomes) {
+      const key = verdict.key;
+      res.once('finish', () => recordOutcome(key, res.statusCode));
+    }
     return false;
   };
 
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => apply(await check(req), res);
+
   return {
     handle,
+    check,
+    recordOutcome,
+    recordsOutcomes,
     express(req, res, next) {
-      handle(req, res).then(
-        (answered) => {
-          if (!answered) next();
+      let verdict: RateLimitVerdict | Promise<RateLimitVerdict>;
+      try {
+        verdict = check(req);
+      } catch (error) {
+        next(error);
+        return;
+      }
+      if (!(verdict instanceof Promise)) {
+        if (!apply(verdict, res)) next();
+        return;
+      }
+      verdict.then(
+        (v) => {
+          if (!apply(v, res)) next();
         },
         (error: unknown) => next(error),
       );
     },
     async fastify(request, reply) {
-      const outcome = await decide(request.raw);
-      if (outcome.refusal !== undefined) {
-        const { status, headers, body } = outcome.refusal;
-        return reply.code(status).headers(headers).type('application/problem+json').send(body);
+      const verdict = await check(request.raw);
+      const h = verdict.headers;
+      for (let i = 0; i < h.length; i += 2) reply.header(h[i] as string, h[i + 1] as string);
+      if (verdict.refusal !== undefined) {
+        const answer = problemFromError(verdict.refusal);
+        // A Buffer keeps Fastify from appending a charset to the media type.
+        return reply.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
       }
-      if (outcome.headers !== undefined) reply.headers(outcome.headers);
-      if (outcome.key !== undefined) watch(reply.raw, outcome.key);
+      if (verdict.key !== undefined && recordsOutcomes) {
+        const key = verdict.key;
+        reply.raw.once('finish', () => recordOutcome(key, reply.raw.statusCode));
+      }
       return undefined;
     },
   };
 }
 
-function seconds(ms: number): string {
-  return String(Math.ceil(ms / 1000));
+function rateLimitHeaders(decision: AdaptiveRateLimitDecision): readonly string[] {
+  return [
+    'ratelimit-limit',
+    String(decision.limit),
+    'ratelimit-remaining',
+    String(decision.remaining),
+    'ratelimit-reset',
+    String(Math.ceil(decision.resetAfterMs / 1000)),
+  ];
 }
 
-function rateLimitHeaders(decision: AdaptiveRateLimitDecision): Record<string, string> {
-  return {
-    'ratelimit-limit': String(decision.limit),
-    'ratelimit-remaining': String(decision.remaining),
-    'ratelimit-reset': seconds(decision.resetAfterMs),
-  };
-}
-
-function tooManyRequests(decision: AdaptiveRateLimitDecision): Refusal {
+function tooManyRequests(decision: AdaptiveRateLimitDecision): HttpError {
   const retryAfter = decision.retryAfterMs > 0 ? Math.max(1, Math.ceil(decision.retryAfterMs / 1000)) : 1;
-  const body = JSON.stringify({
-    type: 'about:blank',
-    title: 'Too Many Requests',
-    status: 429,
-    detail: `Rate limit of ${decision.limit} requests exceeded; retry in ${retryAfter} s.`,
-    retryAfterMs: Math.ceil(decision.retryAfterMs),
+  return new HttpError(429, 'Too Many Requests', `Rate limit of ${decision.limit} requests exceeded; retry in ${retryAfter} s.`, {
+    code: 'RATE_LIMITED',
+    retryAfterMs: retryAfter * 1000,
+    extensions: { retryAfterMs: Math.ceil(decision.retryAfterMs) },
   });
-  return { status: 429, headers: { 'retry-after': String(retryAfter), ...rateLimitHeaders(decision) }, body };
 }
 
-function forbidden(retryAfterMs: number): Refusal {
+function forbidden(retryAfterMs: number): HttpError {
   const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  const body = JSON.stringify({
-    type: 'about:blank',
-    title: 'Forbidden',
-    status: 403,
-    detail: `Blocked for abusive traffic; retry in ${retryAfter} s.`,
-    retryAfterMs: Math.ceil(retryAfterMs),
+  return new HttpError(403, 'Forbidden', `Blocked for abusive traffic; retry in ${retryAfter} s.`, {
+    code: 'ABUSE_BLOCKED',
+    retryAfterMs: retryAfter * 1000,
+    extensions: { retryAfterMs: Math.ceil(retryAfterMs) },
   });
-  return { status: 403, headers: { 'retry-after': String(retryAfter) }, body };
 }
 
 function validate(options: RateLimitMiddlewareOptions): void {
@@ -227,7 +266,7 @@ function validate(options: RateLimitMiddlewareOptions): void {
   if (!v.required('options', options, 'an object') || !v.object('options', options)) return v.throwIfInvalid();
   const o = options as unknown as Partial<Record<string, unknown>>;
   if (o.limiter === undefined && o.abuse === undefined) v.fail('limiter', 'an AdaptiveRateLimiter (or an abuse detector)', o.limiter);
-  if (o.limiter !== undefined && !hasMethods(o.limiter, 'consume', 'recordError')) v.fail('limiter', 'an AdaptiveRateLimiter', o.limiter);
+  if (o.limiter !== undefined && !hasMethods(o.limiter, 'decide', 'recordError')) v.fail('limiter', 'an AdaptiveRateLimiter', o.limiter);
   if (o.abuse !== undefined && !hasMethods(o.abuse, 'inspect')) v.fail('abuse', 'an AbuseDetector', o.abuse);
   v.func('key', o.key);
   v.func('isClientError', o.isClientError);

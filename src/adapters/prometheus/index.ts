@@ -9,3 +9,5 @@ export { metricNames } from './metric-names.js';
 export type { PrometheusNaming, PrometheusMetricNames } from './metric-names.js';
 export { metricsHandler } from './metrics-handler.js';
 export type { MetricsHandlerOptions } from './metrics-handler.js';
+export { HttpServerMetrics } from './http-server-metrics.js';
+export type { HttpServerMetricsOptions } from './http-server-metrics.js';

@@ -7,12 +7,17 @@ describe('DegradationGate', () => {
   it('with the default levels, refuses writes from "minimal" and serves only /health in "emergency"', async () => {
     const degradation = new GracefulDegradation({ autoDegrade: false });
     const gate = new DegradationGate({ degradation });
-    expect(gate.check('POST', '/orders')).toEqual({ headers: { 'x-degradation-level': '0', 'x-service-status': 'operational' }, refusal: undefined });
+    expect(gate.check('POST', '/orders')).toEqual({
+      headers: { 'x-degradation-level': '0', 'x-service-status': 'operational' },
+      headerList: ['x-degradation-level', '0', 'x-service-status', 'operational'],
+      refusal: undefined,
+    });
     await degradation.degrade('reduced');
     expect(gate.check('delete', '/orders/1')).toMatchObject({ headers: { 'x-degradation-level': '1', 'x-service-status': 'degraded' }, refusal: undefined });
     await degradation.degrade('minimal');
     const refused = gate.check('patch', '/orders/1');
     expect(refused.headers['x-service-status']).toBe('read-only');
+    expect(refused.headerList).toEqual(['x-degradation-level', '2', 'x-service-status', 'read-only']);
     expect(refused.refusal).toMatchObject({ status: 503, code: 'READ_ONLY', retryAfterMs: 300_000 });
     expect(gate.check('GET', '/orders/1').refusal).toBeUndefined();
     await degradation.degrade('emergency');

@@ -2,14 +2,17 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { DegradationGate } from '../../../src/adapters/http/degradation-gate.js';
 import { HealthEndpoints } from '../../../src/adapters/http/health-endpoints.js';
 import { HttpError } from '../../../src/adapters/http/http-error.js';
-import { HttpResilience } from '../../../src/adapters/http/http-resilience.js';
+import { HttpResilience, type HttpResilienceOptions } from '../../../src/adapters/http/http-resilience.js';
+import { createRateLimitMiddleware, keyByHeader } from '../../../src/adapters/http/rate-limit-middleware.js';
 import type { ErrorBodyMode } from '../../../src/adapters/http/problem-details.js';
 import { Readiness } from '../../../src/adapters/http/readiness.js';
 import { RouteInterceptor } from '../../../src/adapters/http/route-interceptor.js';
 import { MultiLayerCache } from '../../../src/cache/multi-layer-cache.js';
 import { BrokenCircuitError, BulkheadFullError, RateLimitedError, TimeoutError } from '../../../src/core/errors.js';
 import { GracefulDegradation } from '../../../src/degradation/graceful-degradation.js';
+import { VirtualClock } from '../../../src/core/virtual-clock.js';
 import { HealthMonitor } from '../../../src/health/health-monitor.js';
+import { AdaptiveRateLimiter } from '../../../src/protection/adaptive-rate-limiter.js';
 import { CircuitBreakerManager } from '../../../src/policies/circuit-breaker-manager.js';
 
 /** Everything a server under test wires; each framework's test builds the same routes from it. */
@@ -37,7 +40,7 @@ export type StartApp = (parts: AppParts) => Promise<RunningApp>;
 
 const SEED_LEVELS = ['full-service', 'non-critical-off', 'cache-only', 'read-only', 'emergency-mode'];
 
-function buildParts(mode: ErrorBodyMode): AppParts & { degradation: GracefulDegradation; monitor: HealthMonitor; readiness: Readiness; dbHealthy: { value: boolean } } {
+function buildParts(mode: ErrorBodyMode, extra: Pick<HttpResilienceOptions, 'rateLimit' | 'metrics' | 'clock'> = {}): AppParts & { degradation: GracefulDegradation; monitor: HealthMonitor; readiness: Readiness; dbHealthy: { value: boolean } } {
   const degradation = new GracefulDegradation({ levels: SEED_LEVELS, autoDegrade: false });
   const monitor = new HealthMonitor({ service: { serviceId: 'quotes-api' } });
   const dbHealthy = { value: true };
@@ -54,7 +57,7 @@ function buildParts(mode: ErrorBodyMode): AppParts & { degradation: GracefulDegr
   });
   const gate = new DegradationGate({ degradation, allowInEmergency: ['/health/*', '/quotes/:id'] });
   const maxBodyBytes = 1024;
-  const resilience = new HttpResilience({ errors: { mode, service: 'quotes-api' }, degradation: gate, health, maxBodyBytes });
+  const resilience = new HttpResilience({ errors: { mode, service: 'quotes-api' }, degradation: gate, health, maxBodyBytes, ...extra });
   const breaker = { window: { type: 'consecutive' as const, failures: 2 }, openMs: 30_000 };
   const quotes = new RouteInterceptor({ manager, breaker });
   const guarded = new RouteInterceptor({
@@ -84,7 +87,10 @@ function buildParts(mode: ErrorBodyMode): AppParts & { degradation: GracefulDegr
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The same behaviour, asserted against a real server of one framework. */
-export function describeHttpAdapter(name: string, start: StartApp): void {
+/**
+ * @param knowsRoutes whether the server tells the metrics the route template (Express, Fastify), or not (node:http).
+ */
+export function describeHttpAdapter(name: string, start: StartApp, knowsRoutes = true): void {
   describe(`${name}: problem+json mode`, () => {
     const parts = buildParts('problem');
     let app: RunningApp;
@@ -299,6 +305,77 @@ export function describeHttpAdapter(name: string, start: StartApp): void {
       expect(bad.status).toBe(400);
       expect(await bad.json()).toMatchObject({ success: false, error: 'BAD_REQUEST', code: 400, retryable: false });
       expect(parts.state.orders).toEqual([]);
+    });
+  });
+
+  describe(`${name}: rate limit and metrics inside the resilience middleware`, () => {
+    const clock = new VirtualClock(1_000);
+    const limiter = new AdaptiveRateLimiter({ capacity: 2, refillPerSecond: 0.5, clock, behavior: { tolerance: 1, halfLifeMs: 60_000 } });
+    const apiKey = keyByHeader('x-api-key');
+    const rateLimit = createRateLimitMiddleware({
+      limiter,
+      // The key is read after the request's start time is taken, so advancing the clock here makes a known duration.
+      key: (req) => {
+        if (req.headers['x-slow'] !== undefined) clock.advance(250);
+        return apiKey(req);
+      },
+    });
+    const observed: [string, string | undefined, number, number][] = [];
+    const metrics = { observeRequest: (method: string, route: string | undefined, status: number, seconds: number) => void observed.push([method, route, status, seconds]) };
+    const parts = buildParts('seed', { rateLimit, metrics, clock });
+    let app: RunningApp;
+    beforeAll(async () => {
+      app = await start(parts);
+    });
+    afterAll(async () => {
+      await app.close();
+    });
+    const get = (path: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`${app.url}${path}`, { headers });
+    /** Waits for the metrics record of the last answer (sent on `finish`, which may follow the client's read). */
+    const recorded = async (count: number): Promise<void> => {
+      for (let i = 0; i < 100 && observed.length < count; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(observed).toHaveLength(count);
+    };
+
+    it('answers past the limit with 429 in the configured shape, with every stack header, and never limits health probes', async () => {
+      const first = await get('/quotes/1', { 'x-api-key': 'alice', 'x-request-id': 'r-1' });
+      expect(first.status).toBe(200);
+      expect([first.headers.get('x-request-id'), first.headers.get('x-degradation-level'), first.headers.get('x-service-status')]).toEqual(['r-1', '0', 'operational']);
+      expect([first.headers.get('ratelimit-limit'), first.headers.get('ratelimit-remaining'), first.headers.get('ratelimit-reset')]).toEqual(['2', '1', '2']);
+      expect((await get('/quotes/2', { 'x-api-key': 'alice' })).status).toBe(200);
+      const refused = await get('/quotes/3', { 'x-api-key': 'alice', 'x-request-id': 'r-3' });
+      expect(refused.status).toBe(429);
+      expect([refused.headers.get('retry-after'), refused.headers.get('ratelimit-remaining'), refused.headers.get('x-request-id'), refused.headers.get('x-service-status')]).toEqual([
+        '2',
+        '0',
+        'r-3',
+        'operational',
+      ]);
+      expect(await refused.json()).toMatchObject({ success: false, error: 'RATE_LIMITED', code: 429, request_id: 'r-3', service: 'quotes-api', retryable: true });
+      for (let i = 0; i < 3; i++) expect((await get('/health/live', { 'x-api-key': 'alice' })).status).toBe(200);
+      expect((await get('/quotes/4', { 'x-api-key': 'bob' })).status).toBe(200);
+    });
+
+    it('shrinks the limit of a key whose requests end in client errors', async () => {
+      expect(limiter.limitFor('carol').capacity).toBe(2);
+      expect((await get('/errors/teapot', { 'x-api-key': 'carol' })).status).toBe(418);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(limiter.limitFor('carol').capacity).toBe(1);
+    });
+
+    it('tells the metrics of every answer: method, route template, status and duration', async () => {
+      observed.length = 0;
+      await get('/quotes/7', { 'x-api-key': 'dave', 'x-slow': '1' });
+      await recorded(1);
+      await get('/errors/teapot');
+      await recorded(2);
+      await get('/health/live');
+      await recorded(3);
+      expect(observed).toEqual([
+        ['GET', knowsRoutes ? '/quotes/:id' : undefined, 200, 0.25],
+        ['GET', knowsRoutes ? '/errors/:kind' : undefined, 418, 0],
+        ['GET', undefined, 200, 0],
+      ]);
     });
   });
 }

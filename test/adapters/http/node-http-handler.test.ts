@@ -39,4 +39,4 @@ describeHttpAdapter('node:http', async (parts) => {
         server.closeAllConnections();
       }),
   };
-});
+}, false);

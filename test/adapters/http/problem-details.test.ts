@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../../src/adapters/http/http-error.js';
 import { HttpResilience } from '../../../src/adapters/http/http-resilience.js';
@@ -44,6 +45,37 @@ describe('problemFromError', () => {
     expect(problemFromError('a string').status).toBe(500);
   });
 
+  it('answers an HttpError with its headers, which cannot replace the content-type, Retry-After or request id', () => {
+    const unauthorized = problemFromError(HttpError.unauthorized('token please'), {}, { instance: '/admin/state' });
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.headers).toEqual({ 'www-authenticate': 'Bearer', 'content-type': 'application/problem+json' });
+    expect(JSON.parse(unauthorized.body)).toEqual({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'token please', instance: '/admin/state' });
+    const pushy = new HttpError(503, 'Service Unavailable', 'later', {
+      retryAfterMs: 2_000,
+      headers: { 'content-type': 'text/html', 'retry-after': '999', 'x-request-id': 'forged', allow: 'GET' },
+    });
+    expect(problemFromError(pushy, { mode: 'seed' }, { requestId: 'r1' }).headers).toEqual({ 'content-type': 'application/json', 'retry-after': '2', 'x-request-id': 'r1', allow: 'GET' });
+    expect(problemFromError(pushy, {}, { requestId: 'r1' }).headers).toEqual({ 'content-type': 'application/problem+json', 'retry-after': '2', 'x-request-id': 'r1', allow: 'GET' });
+  });
+
+  it('builds a 400 listing every invalid field, and a 405 naming the method and path', () => {
+    const invalid = HttpError.invalid([
+      { path: 'level', expected: 'one of full, minimal', received: '"max"' },
+      { path: 'pin', expected: 'a boolean', received: '"yes"' },
+    ]);
+    expect(JSON.parse(problemFromError(invalid).body)).toEqual({
+      type: 'about:blank',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'level: expected one of full, minimal, received "max"; pin: expected a boolean, received "yes"',
+      errors: [
+        { path: 'level', expected: 'one of full, minimal', received: '"max"' },
+        { path: 'pin', expected: 'a boolean', received: '"yes"' },
+      ],
+    });
+    expect(JSON.parse(problemFromError(HttpError.methodNotAllowed('PUT', '')).body)).toMatchObject({ status: 405, title: 'Method Not Allowed', detail: 'PUT is not allowed on /' });
+  });
+
   it('writes the seed ErrorResponse with the clock time and the configured request id header', () => {
     const clock = new VirtualClock(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
     const reply = problemFromError(new HttpError(400, 'Bad Request', 'bad'), { mode: 'seed', clock }, { requestId: 'r1', requestIdHeader: 'x-correlation-id' });
@@ -75,8 +107,8 @@ describe('HttpResilience options', () => {
   it('uses a custom request id header and generator, and ignores the query string', () => {
     const r = new HttpResilience({ requestIdHeader: 'X-Correlation-Id', generateRequestId: () => 'gen-1' });
     expect(r.requestIdHeader).toBe('x-correlation-id');
-    const start = r.begin('GET', '/a?b=c', undefined);
-    expect(start).toEqual({ requestId: 'gen-1', headers: { 'x-correlation-id': 'gen-1' }, reply: undefined });
+    const start = r.begin({ method: 'GET', url: '/a?b=c', headers: {} } as IncomingMessage);
+    expect(start).toEqual({ requestId: 'gen-1', path: '/a', headers: ['x-correlation-id', 'gen-1'], reply: undefined, rateLimitKey: undefined, startedAt: 0 });
     expect(JSON.parse(r.errorReply(new Error('x'), 'gen-1', '/a').body)).toMatchObject({ instance: '/a', requestId: 'gen-1' });
   });
 });

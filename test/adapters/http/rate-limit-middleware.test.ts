@@ -111,6 +111,8 @@ for (const [kind, start] of Object.entries(servers)) {
         title: 'Too Many Requests',
         status: 429,
         detail: 'Rate limit of 2 requests exceeded; retry in 2 s.',
+        code: 'RATE_LIMITED',
+        retryAfter: 2,
         retryAfterMs: 2_000,
       });
       expect((await get('/items', 'bob')).status).toBe(200); // another key
@@ -167,9 +169,8 @@ describe('rate limit middleware: keys and options', () => {
       },
     });
     started = await servers['node:http']!({
+      ...byIp,
       handle: (req, res) => (req.url === '/failing' ? failing : byIp).handle(req, res),
-      express: byIp.express,
-      fastify: byIp.fastify,
     });
     expect((await get('/a')).status).toBe(200);
     const second = await get('/a');
