@@ -8,6 +8,8 @@
  */
 export class BoundedMap<K, V> {
   private readonly map = new Map<K, V>();
+  /** The most recently used key, when known (reset whenever an operation may have changed it). */
+  private newest: K | undefined = undefined;
 
   /**
    * @param maxSize most entries kept, an integer >= 1.
@@ -30,8 +32,13 @@ export class BoundedMap<K, V> {
   get(key: K): V | undefined {
     const value = this.map.get(key);
     if (value === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, value);
+    // Re-inserting the newest entry would change nothing but churn the table (a delete leaves a hole that a
+    // later rehash collects): a key read many times in a row, one client's burst, costs one lookup each.
+    if (key !== this.newest) {
+      this.map.delete(key);
+      this.map.set(key, value);
+      this.newest = key;
+    }
     return value;
   }
 
@@ -47,19 +54,26 @@ export class BoundedMap<K, V> {
 
   /** Stores `value` as the most recently used entry, forgetting the least recently used one if full. */
   set(key: K, value: V): this {
+    if (key === this.newest) {
+      this.map.set(key, value);
+      return this;
+    }
     if (this.map.has(key)) this.map.delete(key);
     else if (this.map.size >= this.maxSize) this.evictOldest();
     this.map.set(key, value);
+    this.newest = key;
     return this;
   }
 
   /** Forgets `key`; returns whether it was held. */
   delete(key: K): boolean {
+    if (key === this.newest) this.newest = undefined;
     return this.map.delete(key);
   }
 
   /** Forgets everything. */
   clear(): void {
+    this.newest = undefined;
     this.map.clear();
   }
 

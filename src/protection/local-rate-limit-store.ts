@@ -57,7 +57,7 @@ export class LocalRateLimitStore implements KeyedRateLimitStore {
     }
     const resetAfterMs = (allowed ? nextTat : tat) - now;
     const tokens = limit.capacity - resetAfterMs / interval;
-    const remaining = tokens > 0 ? Math.floor(tokens + TIME_SLACK_MS / interval) : 0;
+    const remaining = tokens > 0 ? Math.min(limit.capacity, Math.floor(tokens + TIME_SLACK_MS / interval)) : 0;
     let retryAfterMs = 0;
     if (!allowed) {
       const wait = resetAfterMs - (limit.capacity - 1) * interval;

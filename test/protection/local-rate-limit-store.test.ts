@@ -19,6 +19,14 @@ describe('LocalRateLimitStore', () => {
     expect(store.consume('b', limit).remaining).toBe(2);
   });
 
+  it('never reports more remaining permits than the capacity, even when the slack covers many refills', () => {
+    const clock = new VirtualClock();
+    const store = new LocalRateLimitStore({ clock });
+    const limit = { capacity: 10, refillPerSecond: 1e9 }; // one permit per nanosecond: the 1 µs slack is 1000 of them
+    expect(store.consume('a', limit).remaining).toBe(10);
+    expect(store.consume('a', limit).remaining).toBe(10);
+  });
+
   it('forgets the least recently used key first (which then starts full)', () => {
     const clock = new VirtualClock();
     const store = new LocalRateLimitStore({ clock, maxKeys: 2 });

@@ -41,6 +41,6 @@ export class TokenBucket implements RateLimitAlgorithm {
   remaining(now: number): number {
     if (this.tat <= now) return this.capacity;
     const tokens = this.capacity - (this.tat - now) / this.intervalMs;
-    return tokens > 0 ? Math.floor(tokens + TIME_SLACK_MS / this.intervalMs) : 0;
+    return tokens > 0 ? Math.min(this.capacity, Math.floor(tokens + TIME_SLACK_MS / this.intervalMs)) : 0;
   }
 }
