@@ -42,7 +42,7 @@ const pct = (ratio) => `${((1 - ratio) * 100).toFixed(1)}%`;
 const VARIANTS = ['bare', 'headers', 'stack'];
 const rows = [];
 const results = [];
-for (const kind of ['node', 'express', 'fastify']) {
+for (const kind of (process.env.BENCH_HTTP_SERVERS ?? 'node,express,fastify').split(',')) {
   const servers = {};
   for (const variant of VARIANTS) servers[variant] = await startServer(kind, variant);
   for (const variant of VARIANTS) await run(servers[variant].url, 1);

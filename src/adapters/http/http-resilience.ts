@@ -125,7 +125,8 @@ export class HttpResilience {
     const path = q === -1 ? url : url.slice(0, q);
     const gate = this.options.degradation;
     const decision = gate?.check(method, path);
-    const headers = decision !== undefined ? [this.requestIdHeader, requestId, ...decision.headerList] : [this.requestIdHeader, requestId];
+    const headers = [this.requestIdHeader, requestId];
+    if (decision !== undefined) for (const h of decision.headerList) headers.push(h);
     const start: RequestStart = { requestId, path, headers, reply: undefined, rateLimitKey: undefined, startedAt };
     const health = method === 'GET' || method === 'HEAD' ? this.options.health?.respond(path) : undefined;
     if (health !== undefined) {
@@ -172,8 +173,8 @@ export class HttpResilience {
   }
 
   private admit(start: RequestStart, verdict: RateLimitVerdict): RequestStart {
-    const h = verdict.headers;
-    if (h.length > 0) (start.headers as string[]).push(...h);
+    const headers = start.headers as string[];
+    for (const h of verdict.headers) headers.push(h);
     if (verdict.refusal !== undefined) start.reply = this.errorReply(verdict.refusal, start.requestId, start.path);
     else start.rateLimitKey = verdict.key;
     return start;
