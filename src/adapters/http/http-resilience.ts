@@ -67,8 +67,10 @@ export function storeRequestId(req: object, id: string): void {
 }
 
 /**
- * The framework-neutral core shared by the node:http, Express and Fastify glue: resolves the request id,
- * answers health probes, applies the degradation gate, and maps errors to problem+json (or seed) answers.
+ * The framework-neutral core shared by the node:http, Express and Fastify glue, so one middleware carries the
+ * whole stack: resolves the request id, answers health probes, applies the degradation gate and then the
+ * rate limit, reports every finished response to the metrics, and maps errors to problem+json (or seed)
+ * answers. With the in-process rate limit store a request costs no promise and no timer.
  */
 export class HttpResilience {
   /** Lower-case request id header name. */
