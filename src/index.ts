@@ -547,6 +547,8 @@ export type {
   GameDayLock,
   GameDayOptions,
   GameDayReport,
+  GameDayExperimentOptions,
+  GameDayPick,
   GameDayScheduleOptions,
   HealerSource,
   HealingObservation,

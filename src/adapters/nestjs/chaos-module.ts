@@ -23,8 +23,22 @@ const OPTIONS = Symbol('antifragile:ChaosModule.options');
  * {@link CircuitBreakerService}'s breakers and the {@link GracefulDegradation} for its findings, and refuses to
  * run while the {@link HealthMonitor} reports the system unhealthy (unless `components` or `health` are given).
  *
+ * With `scheduleEnabled`, the `schedules` game days start when the module initialises and stop when the
+ * application closes (the seed's `ChaosSchedulerService` and Sunday game days, without a class of your own).
+ *
  * @example
  * // imports: [ChaosModule.forRoot({ enabled: process.env.CHAOS_ENABLED === 'true', scheduleEnabled: false, safetyChecks: true })]
+ * @example
+ * // imports: [ChaosModule.forRoot({
+ * //   enabled: process.env.ENABLE_CHAOS === 'true',
+ * //   scheduleEnabled: process.env.NODE_ENV !== 'production',
+ * //   schedules: [
+ * //     { cron: '0 *\/4 * * *', experiments: ['network-latency', 'cpu-stress', 'random-service-failure'], pick: 'one-at-random',
+ * //       when: () => traffic.isLow(), experimentOptions: { durationMs: 60_000, intensity: 'low' },
+ * //       onFailure: (report, failures) => alertOps({ experiment: failures[0]?.name, severity: 'warning' }) },
+ * //     { cron: '0 2 * * 0', experiments: ['network-latency', 'cpu-stress'] },
+ * //   ],
+ * // })]
  */
 export class ChaosModule {
   /** Invalid options (or `enabled` in production without `allowInProduction`) make the application fail to start. */

@@ -8,7 +8,7 @@
 export { ChaosModule } from './chaos-module.js';
 export type { ChaosModuleAsyncOptions, ChaosOptionsFactory } from './chaos-module.js';
 export { ChaosMonkeyService } from './chaos-monkey-service.js';
-export type { ChaosModuleOptions } from './chaos-monkey-service.js';
+export type { ChaosModuleOptions, ChaosModuleSchedule } from './chaos-monkey-service.js';
 export { CircuitBreakerModule } from './circuit-breaker-module.js';
 export type { CircuitBreakerModuleAsyncOptions, CircuitBreakerOptionsFactory } from './circuit-breaker-module.js';
 export { CircuitBreakerService } from './circuit-breaker-service.js';

@@ -39,7 +39,8 @@ export interface GameDayReport {
   name: string;
   /**
    * `completed`: every experiment listed ran (or was skipped for its own reason); `stopped`: stopped after a
-   * failure, an abort or the window closing; `skipped`: nothing ran (outside the windows, unsafe, locked).
+   * failure, an abort or the window closing; `skipped`: nothing ran (outside the windows, unsafe, locked, or,
+   * for a schedule, its `when` guard said no, the previous game day was still running, or the random pick failed).
    */
   status: 'completed' | 'stopped' | 'skipped';
   /** Why it was stopped or skipped. */

@@ -40,7 +40,7 @@ export type {
   RunExperimentOptions,
 } from './experiment-runner.js';
 export type { ProxyLatencyToxic, ProxyLike, StoppableService, SupervisedWorkerLike, SupervisorLike } from './experiment-targets.js';
-export type { GameDayScheduleOptions } from './game-day-schedule.js';
+export type { GameDayExperimentOptions, GameDayPick, GameDayScheduleOptions } from './game-day-schedule.js';
 export type { GameDayHost, GameDayLock, GameDayOptions, GameDayReport } from './game-day.js';
 export { ChaosEngineering } from './chaos-engineering.js';
 export { ChaosExperiments } from './chaos-experiments.js';
