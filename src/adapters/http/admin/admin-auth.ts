@@ -16,7 +16,23 @@ export interface AdminTicket {
   expiresAt: number;
 }
 
+/** A credential that {@link AdminAuth} accepted: who presented it, the token it rests on, and until when. */
+export interface AdminCredential {
+  /** The token's name. */
+  who: string;
+  /** Id (within this process) of the token the credential rests on: see {@link AdminAuth.isCurrent}. */
+  tokenId: number;
+  /** Clock milliseconds from which the credential is refused: a ticket's expiry, `Infinity` for a bearer token. */
+  expiresAt: number;
+}
+
 const BEARER = /^Bearer[ ]+(\S+)[ ]*$/;
+
+interface Entry {
+  name: string;
+  digest: Buffer;
+  id: number;
+}
 
 /**
  * Authentication of the admin API. Bearer tokens are compared in constant time: the presented token and
@@ -24,12 +40,18 @@ const BEARER = /^Bearer[ ]+(\S+)[ ]*$/;
  * all of them every time, so neither the token nor its length nor which token matched leaks through timing.
  *
  * Tickets let a browser's `EventSource` (which cannot send headers) open the event stream without putting
- * the token in a URL: `issueTicket` signs `{ who, expiresAt }` with an HMAC key drawn at random for this
- * process; `verifyTicket` checks the signature in constant time and the expiry on the clock. A leaked
- * ticket is good for reading the stream only, and only until it expires.
+ * the token in a URL: `issueTicket` signs `{ who, expiresAt, tokenId }` with an HMAC key drawn at random for
+ * this process; `verifyTicket` checks the signature in constant time, the expiry on the clock, and that the
+ * token the ticket was issued under is still accepted. A leaked ticket is good for reading the stream only,
+ * and only until it expires or its token is revoked.
+ *
+ * Tokens rotate with {@link setTokens}: a token left out is refused from then on, and so is every ticket
+ * issued under it; a token kept (same name and secret) keeps its id, so its credentials stay valid.
  */
 export class AdminAuth {
-  private readonly digests: { name: string; digest: Buffer }[];
+  private entries: Entry[] = [];
+  private current = new Set<number>();
+  private nextId = 0;
   private readonly key = randomBytes(32);
 
   constructor(
@@ -38,31 +60,52 @@ export class AdminAuth {
     /** Lifetime of a ticket, ms. */
     private readonly ticketTtlMs: number,
   ) {
-    this.digests = tokens.map(({ name, token }) => ({ name, digest: sha256(token) }));
+    this.setTokens(tokens);
   }
 
-  /** The name of the token in an `Authorization: Bearer <token>` header, or undefined. */
-  authenticate(header: string | undefined): string | undefined {
+  /** Replaces the accepted tokens (rotation, revocation); expects tokens already validated. */
+  setTokens(tokens: readonly AdminToken[]): void {
+    const previous = this.entries;
+    this.entries = tokens.map(({ name, token }) => {
+      const digest = sha256(token);
+      const kept = previous.find((e) => e.name === name && e.digest.equals(digest));
+      return { name, digest, id: kept?.id ?? this.nextId++ };
+    });
+    this.current = new Set(this.entries.map((e) => e.id));
+  }
+
+  /** Whether the token with this id is still accepted. */
+  isCurrent(tokenId: number): boolean {
+    return this.current.has(tokenId);
+  }
+
+  /** The credential of an `Authorization: Bearer <token>` header, or undefined. */
+  identify(header: string | undefined): AdminCredential | undefined {
     if (typeof header !== 'string') return undefined;
     const presented = BEARER.exec(header)?.[1];
     if (presented === undefined) return undefined;
     const digest = sha256(presented);
-    let who: string | undefined;
-    for (const entry of this.digests) {
-      if (timingSafeEqual(digest, entry.digest) && who === undefined) who = entry.name;
+    let match: Entry | undefined;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(digest, entry.digest) && match === undefined) match = entry;
     }
-    return who;
+    return match === undefined ? undefined : { who: match.name, tokenId: match.id, expiresAt: Infinity };
   }
 
-  /** A ticket naming `who`, valid for the ticket lifetime. */
-  issueTicket(who: string): AdminTicket {
+  /** The name of the token in an `Authorization: Bearer <token>` header, or undefined. */
+  authenticate(header: string | undefined): string | undefined {
+    return this.identify(header)?.who;
+  }
+
+  /** A ticket for the holder of `credential` (a bearer token's), valid for the ticket lifetime. */
+  issueTicket(credential: Pick<AdminCredential, 'who' | 'tokenId'>): AdminTicket {
     const expiresAt = Math.floor(this.clock.now()) + this.ticketTtlMs;
-    const payload = Buffer.from(JSON.stringify({ w: who, e: expiresAt })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ w: credential.who, e: expiresAt, k: credential.tokenId })).toString('base64url');
     return { ticket: `${payload}.${this.sign(payload).toString('base64url')}`, expiresAt };
   }
 
-  /** Who a ticket names, or undefined when it is forged, malformed or expired. */
-  verifyTicket(ticket: string | null | undefined): string | undefined {
+  /** The credential a ticket carries, or undefined when it is forged, malformed, expired or its token was revoked. */
+  verifyTicket(ticket: string | null | undefined): AdminCredential | undefined {
     if (typeof ticket !== 'string' || ticket.length > 2048) return undefined;
     const dot = ticket.indexOf('.');
     if (dot <= 0) return undefined;
@@ -71,9 +114,9 @@ export class AdminAuth {
     const expected = this.sign(payload);
     if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return undefined;
     try {
-      const { w, e } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { w?: unknown; e?: unknown };
-      if (typeof w !== 'string' || typeof e !== 'number' || this.clock.now() >= e) return undefined;
-      return w;
+      const { w, e, k } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { w?: unknown; e?: unknown; k?: unknown };
+      if (typeof w !== 'string' || typeof e !== 'number' || typeof k !== 'number' || this.clock.now() >= e || !this.current.has(k)) return undefined;
+      return { who: w, tokenId: k, expiresAt: e };
     } catch {
       return undefined;
     }

@@ -14,19 +14,46 @@ export interface AdminEventStreamSettings {
   maxClients: number;
   /** A client whose unsent output exceeds this many bytes is dropped. */
   maxBufferedBytes: number;
+  /** Longest life of one stream, ms: it ends then (or at its credential's expiry, if sooner) and the client must authenticate again. */
+  maxLifetimeMs: number;
   /** Turns the JSON `read` returned (compared to detect changes) into the data sent, e.g. adding a timestamp. */
   stamp: (json: string, now: number) => string;
 }
+
+/** What a stream's client authenticated with: checked when the stream opens and while it lasts. */
+export interface AdminStreamLease {
+  /** Clock milliseconds from which the credential is refused (a ticket's expiry; `Infinity` for none). */
+  expiresAt: number;
+  /** Id of the token the credential rests on (see `AdminAuth.isCurrent`). */
+  tokenId: number;
+}
+
+interface Client {
+  lease: AdminStreamLease;
+  /** Clock milliseconds at which the stream ends: the lease's expiry or the lifetime limit, whichever comes first. */
+  endsAt: number;
+}
+
+/** Why a stream was ended, sent as the data of the last event (`event: end`). */
+export type AdminStreamEndReason = 'expired' | 'revoked';
 
 /**
  * Server-sent events of the admin API: each client gets the current snapshot at once (`event: snapshot`),
  * then a new one whenever it changed, at most one per `minIntervalMs` (changes are coalesced), and a
  * heartbeat comment after `heartbeatMs` of silence. Timers run only while a client is connected and never
  * keep the process alive; a client is removed when its connection closes or it stops reading.
+ *
+ * A stream lasts only as long as what opened it: at its credential's expiry (a ticket's) or after
+ * `maxLifetimeMs`, whichever comes first, it gets `event: end` with data `{"reason":"expired"}` and is ended;
+ * {@link endWhere} ends streams whose token was revoked (`{"reason":"revoked"}`). One timer, set for the
+ * soonest end, serves every stream. A client reconnects by authenticating again (the dashboard fetches a
+ * fresh ticket).
  */
 export class AdminEventStream {
-  private readonly clients = new Set<ServerResponse>();
+  private readonly clients = new Map<ServerResponse, Client>();
   private flushTimer: TimerHandle | undefined;
+  private endTimer: TimerHandle | undefined;
+  private endTimerAt = Infinity;
   private pollTimer: TimerHandle | undefined;
   private lastJson = '';
   private lastSentAt = -Infinity;
@@ -51,8 +78,8 @@ export class AdminEventStream {
     return this.closed || this.clients.size >= this.settings.maxClients;
   }
 
-  /** Starts streaming to `res` (check {@link full} first). */
-  accept(req: IncomingMessage, res: ServerResponse): void {
+  /** Starts streaming to `res` (check {@link full} first) until `lease` expires, at most `maxLifetimeMs`. */
+  accept(req: IncomingMessage, res: ServerResponse, lease: AdminStreamLease): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -61,7 +88,9 @@ export class AdminEventStream {
     });
     req.socket.setNoDelay(true);
     req.socket.setKeepAlive(true);
-    this.clients.add(res);
+    const now = this.settings.clock.now();
+    const endsAt = Math.min(lease.expiresAt, now + this.settings.maxLifetimeMs);
+    this.clients.set(res, { lease, endsAt });
     const remove = (): void => {
       this.clients.delete(res);
       if (this.clients.size === 0) this.stopTimers();
@@ -69,12 +98,19 @@ export class AdminEventStream {
     res.once('close', remove);
     res.once('error', remove);
     const json = this.read();
-    const now = this.settings.clock.now();
     this.lastJson = json;
     this.lastSentAt = now;
     this.write(res, `retry: 3000\nid: ${++this.nextId}\nevent: snapshot\ndata: ${this.settings.stamp(json, now)}\n\n`);
     this.lastWriteAt = now;
     if (this.pollTimer === undefined) this.schedulePoll();
+    if (endsAt < this.endTimerAt) this.scheduleEnd(endsAt);
+  }
+
+  /** Ends every stream whose lease matches (e.g. its token was revoked), telling the client `reason`. */
+  endWhere(predicate: (lease: AdminStreamLease) => boolean, reason: AdminStreamEndReason = 'revoked'): void {
+    for (const [res, client] of [...this.clients]) {
+      if (predicate(client.lease)) this.end(res, reason);
+    }
   }
 
   /** Signals that the state may have changed: a snapshot goes out within `minIntervalMs` if it did. */
@@ -90,7 +126,7 @@ export class AdminEventStream {
   /** Ends every client's stream and stops the timers. */
   close(): void {
     this.closed = true;
-    for (const res of [...this.clients]) res.end();
+    for (const res of [...this.clients.keys()]) res.end();
     this.clients.clear();
     this.stopTimers();
   }
@@ -110,7 +146,7 @@ export class AdminEventStream {
 
   private broadcast(chunk: string, now: number): void {
     this.lastWriteAt = now;
-    for (const res of [...this.clients]) this.write(res, chunk);
+    for (const res of [...this.clients.keys()]) this.write(res, chunk);
   }
 
   private write(res: ServerResponse, chunk: string): void {
@@ -132,7 +168,33 @@ export class AdminEventStream {
     }, this.settings.pollIntervalMs, { keepAlive: false });
   }
 
+  private end(res: ServerResponse, reason: AdminStreamEndReason): void {
+    this.clients.delete(res);
+    if (this.clients.size === 0) this.stopTimers();
+    res.end(`event: end\ndata: {"reason":"${reason}"}\n\n`);
+  }
+
+  /** Sets the one end timer for `at` (the soonest end of any stream). */
+  private scheduleEnd(at: number): void {
+    this.endTimer?.cancel();
+    this.endTimerAt = at;
+    this.endTimer = this.settings.clock.schedule(() => {
+      this.endTimer = undefined;
+      this.endTimerAt = Infinity;
+      const now = this.settings.clock.now();
+      let next = Infinity;
+      for (const [res, client] of [...this.clients]) {
+        if (client.endsAt <= now) this.end(res, 'expired');
+        else if (client.endsAt < next) next = client.endsAt;
+      }
+      if (next !== Infinity) this.scheduleEnd(next);
+    }, at - this.settings.clock.now(), { keepAlive: false });
+  }
+
   private stopTimers(): void {
+    this.endTimer?.cancel();
+    this.endTimer = undefined;
+    this.endTimerAt = Infinity;
     this.flushTimer?.cancel();
     this.flushTimer = undefined;
     this.pollTimer?.cancel();

@@ -45,8 +45,16 @@ export interface AdminApiOptions {
   streamPollIntervalMs?: number;
   /** Longest silence on the event stream before a heartbeat comment, ms. @default 15000 */
   streamHeartbeatMs?: number;
-  /** Lifetime of an event-stream ticket from `POST <base>/session`, ms. @default 60000 */
+  /**
+   * Lifetime of an event-stream ticket from `POST <base>/session`, ms. A stream opened with a ticket ends when
+   * the ticket expires (`event: end`); the dashboard then fetches a new ticket and reconnects. @default 60000
+   */
   ticketTtlMs?: number;
+  /**
+   * Longest life of one event stream, ms, however it authenticated (a stream opened with the bearer token
+   * has no other end): then it ends (`event: end`) and the client must authenticate again. @default 900000 (15 minutes)
+   */
+  streamMaxLifetimeMs?: number;
   /** Activity lines kept for the dashboard. @default 100 */
   maxActivity?: number;
   /** Time source. @default systemClock */
@@ -63,6 +71,15 @@ export interface AdminApi {
   snapshot(): AdminSnapshot;
   /** Event-stream clients connected now. */
   readonly streamClients: number;
+  /**
+   * Replaces the accepted bearer tokens (rotation, revocation), validated as the `token` option is. A token
+   * left out is refused from now on, and so is every ticket issued under it; every event stream opened with
+   * it (or with such a ticket) ends at once (`event: end`, reason `revoked`). Tokens kept unchanged (same name
+   * and secret) keep their tickets and streams.
+   * @example
+   * admin.setTokens([{ name: 'ops', token: newOpsToken }]); // the old token and its live dashboards are out
+   */
+  setTokens(token: string | readonly AdminToken[]): void;
   /** Ends every event stream and unsubscribes from the components. Idempotent. */
   close(): void;
 }
@@ -78,7 +95,9 @@ type BreakerAction = (typeof BREAKER_ACTIONS)[number];
  *
  * Safety: every route but the page needs the bearer token (constant-time compare); the event stream also
  * takes a short-lived signed ticket (`?ticket=` from `POST <base>/session`), because a browser's
- * EventSource cannot send headers, so the token itself never appears in a URL. In a production environment
+ * EventSource cannot send headers, so the token itself never appears in a URL. A stream lasts no longer than
+ * its credential: it ends (`event: end`) when its ticket expires, after `streamMaxLifetimeMs`, or when its
+ * token is revoked with `setTokens`; the client then authenticates again. In a production environment
  * every action answers 403 unless `allowInProduction`. Every action is recorded in the store (who, what,
  * target, when) and in the recent activity. Bad input (malformed JSON, oversized bodies, unknown actions, a
  * wrong token) gets an `application/problem+json` error and changes nothing.
@@ -124,6 +143,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       heartbeatMs: options.streamHeartbeatMs ?? 15_000,
       maxClients: options.maxStreamClients ?? 16,
       maxBufferedBytes: 1_048_576,
+      maxLifetimeMs: options.streamMaxLifetimeMs ?? 900_000,
       stamp: (json, now) => `{"at":${Math.round(now)},${json.slice(1)}`,
     },
     () => {
@@ -284,17 +304,18 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       }
       if (path === '/events') {
         if (method !== 'GET') throw HttpError.methodNotAllowed(method, path);
-        const who = auth.authenticate(req.headers.authorization) ?? auth.verifyTicket(url.searchParams.get('ticket'));
-        if (who === undefined) throw HttpError.unauthorized('A valid bearer token or ticket (POST /session) is required');
+        const credential = auth.identify(req.headers.authorization) ?? auth.verifyTicket(url.searchParams.get('ticket'));
+        if (credential === undefined) throw HttpError.unauthorized('A valid bearer token or ticket (POST /session) is required');
         if (eventStream.full) throw new HttpError(503, 'Service Unavailable', 'Too many event-stream clients');
-        eventStream.accept(req, res);
+        eventStream.accept(req, res, { expiresAt: credential.expiresAt, tokenId: credential.tokenId });
         return true;
       }
-      const who = auth.authenticate(req.headers.authorization);
-      if (who === undefined) {
+      const credential = auth.identify(req.headers.authorization);
+      if (credential === undefined) {
         req.resume();
         throw HttpError.unauthorized('A valid bearer token is required');
       }
+      const who = credential.who;
       if (path === '/chaos' || path.startsWith('/chaos/')) {
         if (chaosHandler === undefined) throw new HttpError(404, 'Not Found', 'This service does not expose chaos');
         const mutation = method !== 'GET' && method !== 'HEAD';
@@ -307,7 +328,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       if (path === '/session') {
         if (method !== 'POST') throw HttpError.methodNotAllowed(method, path);
         req.resume();
-        json(res, 200, auth.issueTicket(who));
+        json(res, 200, auth.issueTicket(credential));
         return true;
       }
       if (await read(path, method, res)) return true;
@@ -325,6 +346,10 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
 
   const api = Object.assign(handler, {
     snapshot,
+    setTokens(token: string | readonly AdminToken[]): void {
+      auth.setTokens(tokensOf(token, new OptionsValidator('AdminApi.setTokens')));
+      eventStream.endWhere((lease) => !auth.isCurrent(lease.tokenId), 'revoked');
+    },
     close(): void {
       eventStream.close();
       log.close();
@@ -348,22 +373,7 @@ function validate(options: AdminApiOptions): AdminToken[] {
     v.fail('options', 'an object', options);
     v.throwIfInvalid();
   }
-  const tokens: AdminToken[] = [];
-  const expected = 'a bearer token (a string of at least 16 characters) or a non-empty array of { name, token }';
-  if (typeof options.token === 'string') {
-    if (options.token.length < 16) v.fail('token', expected, '(a shorter string)');
-    else tokens.push({ name: 'admin', token: options.token });
-  } else if (Array.isArray(options.token) && options.token.length > 0) {
-    (options.token as readonly unknown[]).forEach((entry, i) => {
-      const t = entry as Partial<AdminToken> | null;
-      if (typeof t !== 'object' || t === null) return v.fail(`token[${i}]`, 'an object { name, token }', entry);
-      if (typeof t.name !== 'string' || t.name === '') v.fail(`token[${i}].name`, 'a non-empty string', t.name);
-      if (typeof t.token !== 'string' || t.token.length < 16) v.fail(`token[${i}].token`, 'a string of at least 16 characters', typeof t.token === 'string' ? '(a shorter string)' : t.token);
-      else if (typeof t.name === 'string') tokens.push({ name: t.name, token: t.token });
-    });
-  } else {
-    v.fail('token', expected, options.token === undefined ? undefined : '(invalid)');
-  }
+  const tokens = collectTokens(options.token, v);
   v.object('components', options.components);
   if (options.store !== undefined && typeof (options.store as Partial<Store>).recordAudit !== 'function') v.fail('store', 'a Store', options.store);
   v.string('environment', options.environment);
@@ -376,9 +386,37 @@ function validate(options: AdminApiOptions): AdminToken[] {
   v.duration('streamPollIntervalMs', options.streamPollIntervalMs, true);
   v.duration('streamHeartbeatMs', options.streamHeartbeatMs, true);
   v.duration('ticketTtlMs', options.ticketTtlMs, true);
+  v.duration('streamMaxLifetimeMs', options.streamMaxLifetimeMs, true);
   v.integer('maxActivity', options.maxActivity, 1);
   v.clock('clock', options.clock);
   v.throwIfInvalid();
+  return tokens;
+}
+
+/** The tokens of a `token` option, or the validator's error naming what is wrong with it. */
+function tokensOf(token: unknown, v: OptionsValidator): AdminToken[] {
+  const tokens = collectTokens(token, v);
+  v.throwIfInvalid();
+  return tokens;
+}
+
+function collectTokens(token: unknown, v: OptionsValidator): AdminToken[] {
+  const tokens: AdminToken[] = [];
+  const expected = 'a bearer token (a string of at least 16 characters) or a non-empty array of { name, token }';
+  if (typeof token === 'string') {
+    if (token.length < 16) v.fail('token', expected, '(a shorter string)');
+    else tokens.push({ name: 'admin', token });
+  } else if (Array.isArray(token) && token.length > 0) {
+    (token as readonly unknown[]).forEach((entry, i) => {
+      const t = entry as Partial<AdminToken> | null;
+      if (typeof t !== 'object' || t === null) return v.fail(`token[${i}]`, 'an object { name, token }', entry);
+      if (typeof t.name !== 'string' || t.name === '') v.fail(`token[${i}].name`, 'a non-empty string', t.name);
+      if (typeof t.token !== 'string' || t.token.length < 16) v.fail(`token[${i}].token`, 'a string of at least 16 characters', typeof t.token === 'string' ? '(a shorter string)' : t.token);
+      else if (typeof t.name === 'string') tokens.push({ name: t.name, token: t.token });
+    });
+  } else {
+    v.fail('token', expected, token === undefined ? undefined : '(invalid)');
+  }
   return tokens;
 }
 

@@ -109,17 +109,19 @@ const SCRIPT = `
   let retry;
   async function connect() {
     clearTimeout(retry);
-    if (source) source.close();
+    if (source) { source.close(); source = undefined; }
     let res;
     try { res = await fetch(BASE + '/session', { method: 'POST', headers: headers() }); } catch { return later(); }
     if (res.status === 401) { setStatus('locked'); show('login', true); return; }
     if (!res.ok) return later();
     show('login', false);
     const { ticket } = await res.json();
-    source = new EventSource(BASE + '/events?ticket=' + encodeURIComponent(ticket));
-    source.addEventListener('open', () => setStatus('live'));
-    source.addEventListener('snapshot', (m) => { setStatus('live'); render(JSON.parse(m.data)); });
-    source.addEventListener('error', () => { setStatus('down'); if (source.readyState === EventSource.CLOSED) later(); });
+    const es = new EventSource(BASE + '/events?ticket=' + encodeURIComponent(ticket));
+    source = es;
+    es.addEventListener('open', () => setStatus('live'));
+    es.addEventListener('snapshot', (m) => { setStatus('live'); render(JSON.parse(m.data)); });
+    es.addEventListener('end', () => { es.close(); if (source === es) connect(); });
+    es.addEventListener('error', () => { es.close(); if (source === es) later(); });
   }
   function later() { setStatus('down'); retry = setTimeout(connect, 2000); }
   function setStatus(s) { $('status').replaceChildren(badge(s, { 'data-testid': 'connection' })); }
@@ -162,6 +164,10 @@ export const DASHBOARD_CSP = [
 /**
  * The dashboard: one static HTML page (inline CSS, a small inline script, inline SVG charts; no framework,
  * no CDN, no build step). It gets a ticket from `POST <base>/session` and follows `GET <base>/events`.
+ * A ticket serves one connection only: when the server ends the stream (`event: end`: the ticket expired,
+ * the stream reached its lifetime, or the token was revoked) the page fetches a fresh ticket at once, and
+ * after a dropped connection it does so 2 s later (never letting EventSource retry with the old ticket).
+ * A refused token (401) shows the login form.
  * The token comes from the `#token=` fragment (never sent to a server; removed from the address bar at
  * once and kept in `sessionStorage`), from a login form, or from a proxy that adds the header
  * (`antifragile dashboard`).

@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAdminApi, type AdminApi } from '../../../../src/adapters/http/admin/create-admin-api.js';
+import { createAdminApi, type AdminApi, type AdminApiOptions } from '../../../../src/adapters/http/admin/create-admin-api.js';
+import { InvalidOptionsError } from '../../../../src/core/options.js';
 import { VirtualClock } from '../../../../src/core/virtual-clock.js';
 import { failOnUnhandledRejections } from '../../../support/no-unhandled-rejections.js';
-import { SseReader, TOKEN, eventually, makeComponents } from './admin-test-kit.js';
+import { OPS_TOKEN, SseReader, TOKEN, eventually, makeComponents } from './admin-test-kit.js';
 
 failOnUnhandledRejections();
 
@@ -20,7 +21,7 @@ afterEach(async () => {
   server = api = undefined;
 });
 
-async function serve(clock: VirtualClock): Promise<{ base: string; kit: ReturnType<typeof makeComponents> }> {
+async function serve(clock: VirtualClock, overrides: Partial<AdminApiOptions> = {}): Promise<{ base: string; kit: ReturnType<typeof makeComponents> }> {
   const kit = makeComponents(clock);
   api = createAdminApi({
     token: TOKEN,
@@ -31,6 +32,7 @@ async function serve(clock: VirtualClock): Promise<{ base: string; kit: ReturnTy
     streamPollIntervalMs: 1_000,
     streamHeartbeatMs: 3_000,
     ticketTtlMs: 5_000,
+    ...overrides,
   });
   const handler = api;
   server = createServer((req, res) => void handler(req, res).then((done) => done || res.writeHead(404).end()));
@@ -116,5 +118,150 @@ describe('admin event stream (VirtualClock)', () => {
     await sse.close();
     await eventually(() => api?.streamClients === 0, 'the client to be removed');
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
+
+async function ticketFor(base: string, token = TOKEN): Promise<{ ticket: string; expiresAt: number }> {
+  const res = await fetch(`${base}/session`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { ticket: string; expiresAt: number };
+}
+
+const streamWith = async (base: string, ticket: string): Promise<SseReader> => {
+  const res = await fetch(`${base}/events?ticket=${encodeURIComponent(ticket)}`);
+  expect(res.status).toBe(200);
+  const sse = new SseReader(res);
+  await sse.until(() => sse.snapshots().length === 1, 'the first snapshot');
+  return sse;
+};
+
+const endEvents = (sse: SseReader) => sse.events.filter((e) => e.event === 'end').map((e) => e.data);
+
+describe('admin event stream lasts no longer than its credential (VirtualClock)', () => {
+  it('ends a ticket stream at the ticket expiry, not a millisecond before', async () => {
+    const clock = new VirtualClock(1_000_000);
+    const { base } = await serve(clock);
+    const { ticket, expiresAt } = await ticketFor(base);
+    expect(expiresAt).toBe(1_005_000);
+    clock.advance(1_000);
+    const sse = await streamWith(base, ticket);
+    clock.advance(3_999);
+    await settle();
+    expect(sse.ended).toBe(false);
+    expect(endEvents(sse)).toEqual([]);
+    expect(api?.streamClients).toBe(1);
+    clock.advance(1);
+    await sse.until(() => sse.ended, 'the stream to end');
+    expect(endEvents(sse)).toEqual(['{"reason":"expired"}']);
+    expect(sse.events.at(-1)?.event).toBe('end');
+    await eventually(() => api?.streamClients === 0, 'the client to be removed');
+    expect(clock.pendingTimers).toBe(0);
+    // The same ticket cannot reopen it; a fresh one can.
+    expect((await fetch(`${base}/events?ticket=${encodeURIComponent(ticket)}`)).status).toBe(401);
+    const again = await streamWith(base, (await ticketFor(base)).ticket);
+    expect(again.ended).toBe(false);
+    await again.close();
+  });
+
+  it('ends each stream at its own expiry with one timer between them', async () => {
+    const clock = new VirtualClock(0);
+    const { base } = await serve(clock, { streamPollIntervalMs: 60_000, streamHeartbeatMs: 60_000 });
+    const first = await streamWith(base, (await ticketFor(base)).ticket); // expires at 5000
+    clock.advance(2_000);
+    const second = await streamWith(base, (await ticketFor(base)).ticket); // expires at 7000
+    // The poll timer and the one end timer, due at the soonest expiry.
+    expect(clock.pendingTimers).toBe(2);
+    expect(clock.nextTimerAt()).toBe(5_000);
+    clock.advance(2_999);
+    await settle();
+    expect([first.ended, second.ended]).toEqual([false, false]);
+    clock.advance(1);
+    await first.until(() => first.ended, 'the first stream to end');
+    await settle();
+    expect(second.ended).toBe(false);
+    expect(api?.streamClients).toBe(1);
+    clock.advance(1_999);
+    await settle();
+    expect(second.ended).toBe(false);
+    clock.advance(1);
+    await second.until(() => second.ended, 'the second stream to end');
+    expect(endEvents(second)).toEqual(['{"reason":"expired"}']);
+    await eventually(() => api?.streamClients === 0, 'both clients to be removed');
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('ends a bearer-token stream, and a ticket stream with a longer ticket, at the maximum stream lifetime', async () => {
+    const clock = new VirtualClock(0);
+    const { base } = await serve(clock, { ticketTtlMs: 600_000, streamMaxLifetimeMs: 30_000 });
+    const bearer = new SseReader(await fetch(`${base}/events`, { headers: auth }));
+    await bearer.until(() => bearer.snapshots().length === 1, 'the first snapshot');
+    const ticketed = await streamWith(base, (await ticketFor(base)).ticket);
+    clock.advance(29_999);
+    await settle();
+    expect([bearer.ended, ticketed.ended]).toEqual([false, false]);
+    clock.advance(1);
+    await bearer.until(() => bearer.ended && ticketed.ended, 'both streams to end');
+    expect(endEvents(bearer)).toEqual(['{"reason":"expired"}']);
+    expect(endEvents(ticketed)).toEqual(['{"reason":"expired"}']);
+    await eventually(() => api?.streamClients === 0, 'the clients to be removed');
+  });
+
+  it('defaults the maximum stream lifetime to 15 minutes', async () => {
+    const clock = new VirtualClock(0);
+    const { base } = await serve(clock);
+    const bearer = new SseReader(await fetch(`${base}/events`, { headers: auth }));
+    await bearer.until(() => bearer.snapshots().length === 1, 'the first snapshot');
+    clock.advance(899_999);
+    await settle();
+    expect(bearer.ended).toBe(false);
+    clock.advance(1);
+    await bearer.until(() => bearer.ended, 'the stream to end');
+    expect(endEvents(bearer)).toEqual(['{"reason":"expired"}']);
+  });
+
+  it('ends the streams of a revoked token at once, and keeps those of a token kept', async () => {
+    const clock = new VirtualClock(0);
+    const tokens = [
+      { name: 'admin', token: TOKEN },
+      { name: 'ops', token: OPS_TOKEN },
+    ];
+    const { base } = await serve(clock, { token: tokens });
+    const opsTicket = (await ticketFor(base, OPS_TOKEN)).ticket;
+    const opsByTicket = await streamWith(base, opsTicket);
+    const opsByBearer = new SseReader(await fetch(`${base}/events`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } }));
+    await opsByBearer.until(() => opsByBearer.snapshots().length === 1, 'the first snapshot');
+    const adminByTicket = await streamWith(base, (await ticketFor(base)).ticket);
+    expect(api?.streamClients).toBe(3);
+
+    api?.setTokens([{ name: 'admin', token: TOKEN }]);
+    await opsByTicket.until(() => opsByTicket.ended && opsByBearer.ended, 'the ops streams to end');
+    expect(endEvents(opsByTicket)).toEqual(['{"reason":"revoked"}']);
+    expect(endEvents(opsByBearer)).toEqual(['{"reason":"revoked"}']);
+    await settle();
+    expect(adminByTicket.ended).toBe(false);
+    expect(api?.streamClients).toBe(1);
+    expect((await fetch(`${base}/events?ticket=${encodeURIComponent(opsTicket)}`)).status).toBe(401);
+    expect((await fetch(`${base}/session`, { method: 'POST', headers: { authorization: `Bearer ${OPS_TOKEN}` } })).status).toBe(401);
+
+    // Rotating the admin token to a new secret ends its stream too, and the new secret works.
+    const rotated = 'rotated-admin-token-0123456789';
+    api?.setTokens(rotated);
+    await adminByTicket.until(() => adminByTicket.ended, 'the admin stream to end');
+    expect(endEvents(adminByTicket)).toEqual(['{"reason":"revoked"}']);
+    expect((await fetch(`${base}/state`, { headers: auth })).status).toBe(401);
+    const fresh = await streamWith(base, (await ticketFor(base, rotated)).ticket);
+    expect(fresh.ended).toBe(false);
+    await fresh.close();
+  });
+
+  it('validates the tokens given to setTokens and the stream lifetime option', async () => {
+    const { base } = await serve(new VirtualClock(0));
+    expect(() => api?.setTokens('short')).toThrow(InvalidOptionsError);
+    expect(() => api?.setTokens([{ name: '', token: 'x' }])).toThrow(/token\[0\]\.name.*token\[0\]\.token/s);
+    // A refused rotation changes nothing.
+    expect((await fetch(`${base}/state`, { headers: auth })).status).toBe(200);
+    expect(() => createAdminApi({ token: TOKEN, streamMaxLifetimeMs: 0 })).toThrow(/streamMaxLifetimeMs/);
   });
 });

@@ -47,6 +47,8 @@ export async function tripBreaker(breakers: CircuitBreakerManager, name: string)
 export class SseReader {
   readonly events: { event: string; data: string }[] = [];
   readonly comments: string[] = [];
+  /** Whether the server ended the stream (or it was closed). */
+  ended = false;
   private buffer = '';
   private readonly done: Promise<void>;
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -58,7 +60,10 @@ export class SseReader {
     this.done = (async () => {
       for (;;) {
         const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
-        if (done) return;
+        if (done) {
+          this.ended = true;
+          return;
+        }
         this.buffer += decoder.decode(value, { stream: true });
         let end: number;
         while ((end = this.buffer.indexOf('\n\n')) >= 0) {

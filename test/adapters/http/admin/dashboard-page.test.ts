@@ -5,6 +5,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdminServer, type AdminServer } from '../../../../src/adapters/http/admin/start-admin-server.js';
 import { startAdminProxy } from '../../../../src/adapters/http/admin/admin-proxy.js';
+import { VirtualClock } from '../../../../src/core/virtual-clock.js';
 import { failOnUnhandledRejections } from '../../../support/no-unhandled-rejections.js';
 import { TOKEN, makeComponents, tripBreaker } from './admin-test-kit.js';
 
@@ -42,8 +43,9 @@ afterAll(async () => {
   if (profile !== undefined) await rm(profile, { recursive: true, force: true });
 });
 
-async function open(url: string): Promise<{ page: Page; errors: string[] }> {
+async function open(url: string, beforeGoto?: (page: Page) => void): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
+  beforeGoto?.(page);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
@@ -114,6 +116,63 @@ describe('dashboard page in headless Chromium', () => {
       await proxied.page.close();
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+describe('dashboard page reconnects when its stream ends (VirtualClock server)', () => {
+  it('gets a fresh ticket when the ticket expires, and shows the login form when the token is revoked', async () => {
+    const clock = new VirtualClock(1_000_000);
+    const own = makeComponents(clock);
+    const timed = await startAdminServer({ token: TOKEN, components: own.components, store: own.store, clock, ticketTtlMs: 60_000 });
+    const sessions: string[] = [];
+    const streams: string[] = [];
+    const { page, errors } = await open(`${timed.url}/#token=${TOKEN}`, (p) =>
+      p.on('request', (request) => {
+        const url = new URL(request.url());
+        if (url.pathname.endsWith('/session')) sessions.push(request.method());
+        if (url.pathname.endsWith('/events')) streams.push(url.searchParams.get('ticket') ?? '');
+      }),
+    );
+    const expiryOf = (ticket: string | undefined): unknown => (JSON.parse(Buffer.from((ticket ?? '').split('.')[0] as string, 'base64url').toString()) as { e: unknown }).e;
+    try {
+      await expect.poll(() => breakerState(page, 'pricing').textContent(), { timeout: 5_000 }).toBe('closed');
+      await expect.poll(() => timed.api.streamClients, { timeout: 5_000 }).toBe(1);
+      expect(sessions).toEqual(['POST']);
+      expect(streams).toHaveLength(1);
+      expect(expiryOf(streams[0])).toBe(1_060_000);
+
+      clock.advance(59_999);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(sessions).toEqual(['POST']);
+      expect(streams).toHaveLength(1);
+      expect(timed.api.streamClients).toBe(1);
+
+      // The ticket expires: the stream ends, and the page asks for a new ticket at once and follows it
+      // (EventSource never retries with the expired one).
+      clock.advance(1);
+      await expect.poll(() => streams.length, { timeout: 5_000 }).toBe(2);
+      expect(sessions).toEqual(['POST', 'POST']);
+      expect(expiryOf(streams[1])).toBe(1_120_000);
+      await expect.poll(() => timed.api.streamClients, { timeout: 5_000 }).toBe(1);
+      await expect.poll(() => page.locator('[data-testid="connection"]').textContent(), { timeout: 5_000 }).toBe('live');
+      // The new stream is live: a change shows up.
+      own.components.breakers.get('pricing')?.open();
+      clock.advance(250);
+      await expect.poll(() => breakerState(page, 'pricing').textContent(), { timeout: 5_000 }).toBe('open');
+      expect(streams).toHaveLength(2);
+
+      // The token is revoked: the stream ends and the page asks for the token.
+      timed.api.setTokens('another-admin-token-0123456789');
+      await expect.poll(() => page.locator('[data-testid="connection"]').textContent(), { timeout: 5_000 }).toBe('locked');
+      expect(await page.locator('#login').isVisible()).toBe(true);
+      expect(sessions).toEqual(['POST', 'POST', 'POST']);
+      expect(streams).toHaveLength(2);
+      expect(timed.api.streamClients).toBe(0);
+      expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
+    } finally {
+      await page.close();
+      await timed.close();
     }
   });
 });
