@@ -6,16 +6,40 @@ import { HttpError } from './http-error.js';
 /** What the gate needs of a {@link GracefulDegradation}. */
 export type DegradationSource = Pick<GracefulDegradation, 'getCurrentState' | 'getLevels' | 'on'>;
 
-/** Options of {@link DegradationGate}. */
+/**
+ * Options of {@link DegradationGate}.
+ *
+ * Defaults by number of levels (level 0 is always full service, never read-only or emergency by default):
+ *
+ * | levels | read-only from | emergency from | `X-Service-Status` per level |
+ * | --- | --- | --- | --- |
+ * | 1 (`['normal']`) | none | none | `operational` |
+ * | 2 (`['normal', 'degraded']`) | level 1 | none | `operational`, `read-only` |
+ * | 3 (`['normal', 'degraded', 'critical']`) | level 1 | level 2 | `operational`, `read-only`, `emergency` |
+ * | 4, the default (`['full', 'reduced', 'minimal', 'emergency']`) | `minimal` | `emergency` | `operational`, `degraded`, `read-only`, `emergency` |
+ * | 5 (`['normal', 'reduced', 'read-only', 'minimal', 'emergency']`) | `read-only` | `emergency` | `operational`, `degraded`, `read-only`, `read-only`, `emergency` |
+ *
+ * `X-Service-Status` is `operational` at level 0, then `emergency` from the emergency level on, `read-only`
+ * from the read-only level on, and `degraded` below it. With fewer than three levels there is no emergency
+ * level unless `emergencyLevel` names one, so a degraded service keeps serving reads; and a defaulted
+ * emergency level never falls on or before the read-only level (it is dropped instead: with
+ * `['normal', 'degraded', 'read-only']` the last level refuses writes only).
+ */
 export interface DegradationGateOptions {
   /** The degradation whose level decides. */
   degradation: DegradationSource;
   /**
    * The least severe level at which writes are refused with 503 (that level and every more severe one).
-   * @default 'read-only' when the levels have one, else the second most severe level ('minimal' with the default levels)
+   * @default 'read-only' when a level after the first has that name, else the second most severe level but
+   * never the first ('minimal' with the default levels; the second of two levels; none with one level); when
+   * `emergencyLevel` is given and is less severe, that level (writes are refused in the emergency level too)
    */
   readOnlyLevel?: string;
-  /** The level at which only `allowInEmergency` paths are served (and every more severe one). @default the most severe level */
+  /**
+   * The least severe level at which only `allowInEmergency` paths are served (that level and every more
+   * severe one; writes stay refused).
+   * @default the most severe level when there are at least 3 levels and it comes after the read-only level, else none
+   */
   emergencyLevel?: string;
   /**
    * Paths served in the emergency level: exact paths, `:param` segments (`/quotes/:id`) and a trailing `*`
@@ -66,7 +90,8 @@ function compile(pattern: string): Matcher {
  * events, so a request costs no state snapshot. Call {@link dispose} to unsubscribe.
  *
  * `X-Service-Status` is `operational` at the first level, `degraded` below the read-only level,
- * `read-only` from it, `emergency` from the emergency level.
+ * `read-only` from it, `emergency` from the emergency level (see {@link DegradationGateOptions} for the
+ * defaults per number of levels).
  */
 export class DegradationGate {
   private readonly levels: readonly string[];
@@ -110,9 +135,19 @@ export class DegradationGate {
 
     const source = options.degradation;
     this.levels = levels;
-    this.emergencyIndex = options.emergencyLevel !== undefined ? levels.indexOf(options.emergencyLevel) : levels.length - 1;
-    this.readOnlyIndex =
-      options.readOnlyLevel !== undefined ? levels.indexOf(options.readOnlyLevel) : levels.includes('read-only') ? levels.indexOf('read-only') : Math.max(1, levels.length - 2);
+    const n = levels.length;
+    // n stands for "no such level": the level index never reaches it.
+    const named = levels.indexOf('read-only');
+    let readOnly = options.readOnlyLevel !== undefined ? levels.indexOf(options.readOnlyLevel) : named >= 1 ? named : Math.max(1, n - 2);
+    let emergency = n;
+    if (options.emergencyLevel !== undefined) {
+      emergency = levels.indexOf(options.emergencyLevel);
+      if (options.readOnlyLevel === undefined) readOnly = Math.min(readOnly, emergency);
+    } else if (n >= 3 && n - 1 > readOnly) {
+      emergency = n - 1;
+    }
+    this.readOnlyIndex = readOnly;
+    this.emergencyIndex = emergency;
     this.allowList = options.allowInEmergency ?? ['/health/*'];
     this.matchers = this.allowList.map(compile);
     this.writes = new Set((options.writeMethods ?? ['POST', 'PUT', 'PATCH', 'DELETE']).map((m) => m.toUpperCase()));

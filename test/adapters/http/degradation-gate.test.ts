@@ -1,7 +1,132 @@
 import { describe, expect, it } from 'vitest';
-import { DegradationGate } from '../../../src/adapters/http/degradation-gate.js';
+import { DegradationGate, type DegradationGateOptions, type DegradationSource } from '../../../src/adapters/http/degradation-gate.js';
 import { InvalidOptionsError } from '../../../src/core/options.js';
 import { GracefulDegradation } from '../../../src/degradation/graceful-degradation.js';
+
+/**
+ * Every level in turn (least to most severe), with the gate's exact decision on four requests at each:
+ * `status level-index: GET /orders, POST /orders, GET /health, POST /health` (`ok` or the refusal's code).
+ */
+async function decisionsPerLevel(levels: string[], options: Omit<DegradationGateOptions, 'degradation'> = {}): Promise<string[]> {
+  const degradation = new GracefulDegradation({ autoDegrade: false, minDwellMs: 0, levels });
+  const gate = new DegradationGate({ degradation, ...options });
+  const rows: string[] = [];
+  for (const level of levels) {
+    if (level !== levels[0]) await degradation.degrade(level);
+    expect(gate.level).toBe(level);
+    const requests = [['GET', '/orders'], ['POST', '/orders'], ['GET', '/health'], ['POST', '/health']] as const;
+    const decisions = requests.map(([method, path]) => gate.check(method, path));
+    const headers = decisions.map((d) => d.headers);
+    expect(new Set(headers.map((h) => JSON.stringify(h))).size).toBe(1);
+    const row = decisions.map((d) => d.refusal?.code ?? 'ok').join(', ');
+    rows.push(`${level} ${String(headers[0]?.['x-degradation-level'])} ${String(headers[0]?.['x-service-status'])}: ${row}`);
+  }
+  gate.dispose();
+  return rows;
+}
+
+describe('DegradationGate defaults per number of levels', () => {
+  it('with one level, never refuses', () => {
+    // GracefulDegradation wants two levels at least; a DegradationSource may have one.
+    for (const only of ['normal', 'read-only']) {
+      const source = { getLevels: () => [only], getCurrentState: () => ({ level: only, levelIndex: 0 }), on: () => () => undefined } as unknown as DegradationSource;
+      const gate = new DegradationGate({ degradation: source });
+      expect(gate.level).toBe(only);
+      for (const [method, path] of [['GET', '/orders'], ['POST', '/orders'], ['DELETE', '/health']]) {
+        expect(gate.check(method as string, path as string)).toEqual({
+          headers: { 'x-degradation-level': '0', 'x-service-status': 'operational' },
+          headerList: ['x-degradation-level', '0', 'x-service-status', 'operational'],
+          refusal: undefined,
+        });
+      }
+    }
+  });
+
+  it('with two levels, the degraded level refuses writes only: there is no emergency level', async () => {
+    expect(await decisionsPerLevel(['normal', 'degraded'])).toEqual([
+      'normal 0 operational: ok, ok, ok, ok',
+      'degraded 1 read-only: ok, READ_ONLY, ok, READ_ONLY',
+    ]);
+  });
+
+  it('with two levels, an explicit emergency level still applies', async () => {
+    expect(await decisionsPerLevel(['normal', 'degraded'], { emergencyLevel: 'degraded' })).toEqual([
+      'normal 0 operational: ok, ok, ok, ok',
+      'degraded 1 emergency: EMERGENCY_MODE, READ_ONLY, ok, READ_ONLY',
+    ]);
+  });
+
+  it('with three levels, read-only from the second and emergency at the third', async () => {
+    expect(await decisionsPerLevel(['normal', 'degraded', 'critical'])).toEqual([
+      'normal 0 operational: ok, ok, ok, ok',
+      'degraded 1 read-only: ok, READ_ONLY, ok, READ_ONLY',
+      'critical 2 emergency: EMERGENCY_MODE, READ_ONLY, ok, READ_ONLY',
+    ]);
+  });
+
+  it('with three levels whose last is "read-only", the defaulted emergency level is dropped rather than refuse reads there', async () => {
+    expect(await decisionsPerLevel(['normal', 'degraded', 'read-only'])).toEqual([
+      'normal 0 operational: ok, ok, ok, ok',
+      'degraded 1 degraded: ok, ok, ok, ok',
+      'read-only 2 read-only: ok, READ_ONLY, ok, READ_ONLY',
+    ]);
+  });
+
+  it('an explicit read-only level on the most severe level drops the defaulted emergency level', async () => {
+    expect(await decisionsPerLevel(['full', 'reduced', 'minimal', 'emergency'], { readOnlyLevel: 'emergency' })).toEqual([
+      'full 0 operational: ok, ok, ok, ok',
+      'reduced 1 degraded: ok, ok, ok, ok',
+      'minimal 2 degraded: ok, ok, ok, ok',
+      'emergency 3 read-only: ok, READ_ONLY, ok, READ_ONLY',
+    ]);
+  });
+
+  it('an explicit emergency level less severe than the defaulted read-only level brings read-only down to it', async () => {
+    expect(await decisionsPerLevel(['full', 'reduced', 'minimal', 'emergency'], { emergencyLevel: 'reduced' })).toEqual([
+      'full 0 operational: ok, ok, ok, ok',
+      'reduced 1 emergency: EMERGENCY_MODE, READ_ONLY, ok, READ_ONLY',
+      'minimal 2 emergency: EMERGENCY_MODE, READ_ONLY, ok, READ_ONLY',
+      'emergency 3 emergency: EMERGENCY_MODE, READ_ONLY, ok, READ_ONLY',
+    ]);
+  });
+
+  it('with the four default levels, read-only from "minimal" and emergency at "emergency"', async () => {
+    expect(await decisionsPerLevel([...new GracefulDegradation({ autoDegrade: false }).getLevels()])).toEqual([
+      'full 0 operational: ok, ok, ok, ok',
+      'reduced 1 degraded: ok, ok, ok, ok',
+      'minimal 2 read-only: ok, READ_ONLY, ok, READ_ONLY',
+      'emergency 3 emergency: EMERGENCY_MODE, READ_ONLY, ok, READ_ONLY',
+    ]);
+  });
+
+  it('with five levels, read-only from the level named "read-only"', async () => {
+    expect(await decisionsPerLevel(['normal', 'reduced', 'read-only', 'minimal', 'emergency'])).toEqual([
+      'normal 0 operational: ok, ok, ok, ok',
+      'reduced 1 degraded: ok, ok, ok, ok',
+      'read-only 2 read-only: ok, READ_ONLY, ok, READ_ONLY',
+      'minimal 3 read-only: ok, READ_ONLY, ok, READ_ONLY',
+      'emergency 4 emergency: EMERGENCY_MODE, READ_ONLY, ok, READ_ONLY',
+    ]);
+  });
+
+  it('serves with one shared decision object per level', async () => {
+    const degradation = new GracefulDegradation({ autoDegrade: false, minDwellMs: 0, levels: ['normal', 'degraded'] });
+    const gate = new DegradationGate({ degradation });
+    const served = gate.check('GET', '/orders');
+    expect(gate.check('POST', '/x')).toBe(served);
+    expect(Object.isFrozen(served)).toBe(true);
+    await degradation.degrade('degraded');
+    const degraded = gate.check('GET', '/orders');
+    expect(degraded).not.toBe(served);
+    expect(gate.check('GET', '/other')).toBe(degraded);
+    expect(degraded).toEqual({
+      headers: { 'x-degradation-level': '1', 'x-service-status': 'read-only' },
+      headerList: ['x-degradation-level', '1', 'x-service-status', 'read-only'],
+      refusal: undefined,
+    });
+    gate.dispose();
+  });
+});
 
 describe('DegradationGate', () => {
   it('with the default levels, refuses writes from "minimal" and serves only /health in "emergency"', async () => {
