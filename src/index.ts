@@ -632,6 +632,8 @@ export type {
   ScenarioPhase,
   ScenarioRunnerEvents,
   ScenarioRunOptions,
+  EmergencyCleanupReport,
+  EmergencyCleanupStep,
   ScenarioTargetSettings,
   SeedChaosEntry,
   SeedScenario,
@@ -666,6 +668,7 @@ export {
   parseToleranceExpression,
   readJsonPath,
   runScenario,
+  RUN_TAG_PREFIX,
   toleranceHolds,
 } from './scenario/index.js';
 

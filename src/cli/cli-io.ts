@@ -20,6 +20,8 @@ export interface CliIo {
   packageRoot: string;
   /** Subscribes to SIGINT; returns the unsubscribe function. */
   onInterrupt(listener: () => void): () => void;
+  /** Ends the process at once with `code` (after a second Ctrl-C). @default process.exit */
+  exit?(code: number): void;
 }
 
 /** The process's streams, environment, directory and SIGINT. */
@@ -34,5 +36,6 @@ export function processIo(): CliIo {
       process.on('SIGINT', listener);
       return () => void process.off('SIGINT', listener);
     },
+    exit: (code) => process.exit(code),
   };
 }

@@ -58,6 +58,10 @@ interface ResolvedTarget {
 }
 
 const DEFAULT_ADMIN_PATH = '/admin/chaos';
+/** Time the second Ctrl-C gives the removal of the toxics and faults the run knows before the process exits, ms. */
+const EMERGENCY_CLEANUP_MS = 2_000;
+/** Exit code after a second Ctrl-C (128 + SIGINT). */
+const INTERRUPTED_EXIT_CODE = 130;
 const REPORT_DIR = 'antifragile-report';
 
 /**
@@ -102,13 +106,18 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
 
   const interrupt = new AbortController();
   let interrupts = 0;
+  let current: ScenarioRunner | undefined;
+  const exit = io.exit ?? ((code: number) => process.exit(code));
   const offInterrupt = io.onInterrupt(() => {
     interrupts++;
     if (interrupts === 1) {
-      io.stderr.write('\nInterrupted: stopping the load and removing every fault (Ctrl-C again to quit at once)\n');
+      io.stderr.write('\nInterrupted: stopping the load and removing every fault (Ctrl-C again to quit after a last quick cleanup)\n');
       interrupt.abort(new Error('interrupted'));
+    } else if (interrupts === 2) {
+      void emergencyExit(current, io, exit);
     } else {
-      process.exit(130);
+      io.stderr.write('Quitting at once: whatever was not removed stays (faults expire by themselves, proxy toxics do not)\n');
+      exit(INTERRUPTED_EXIT_CODE);
     }
   });
   let exitCode = 0;
@@ -118,14 +127,14 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
       const protectedTarget = await resolveTarget(scenario, options, token, example, false);
       let journal: ScenarioJournal;
       try {
-        journal = await runOnce(scenario, protectedTarget, options, timeScale, interrupt.signal, io, false);
+        journal = await runOnce(scenario, protectedTarget, options, timeScale, interrupt.signal, io, false, (r) => (current = r));
       } finally {
         await protectedTarget.stop();
       }
       if (baseline && !interrupt.signal.aborted) {
         const baselineTarget = await resolveTarget(scenario, options, options.baselineToken ?? token, example, true);
         try {
-          journal.baseline = await runOnce(scenario, baselineTarget, options, timeScale, interrupt.signal, io, true);
+          journal.baseline = await runOnce(scenario, baselineTarget, options, timeScale, interrupt.signal, io, true, (r) => (current = r));
         } finally {
           await baselineTarget.stop();
         }
@@ -138,6 +147,31 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
     offInterrupt();
   }
   return interrupt.signal.aborted ? 1 : exitCode;
+}
+
+/**
+ * The second Ctrl-C: removes, within {@link EMERGENCY_CLEANUP_MS}, the proxy toxics and faults the current run
+ * knows of (and the faults tagged with its run id), says what it did, and exits with 130.
+ */
+async function emergencyExit(runner: ScenarioRunner | undefined, io: CliIo, exit: (code: number) => void): Promise<void> {
+  io.stderr.write(`\nInterrupted again: removing the proxy toxics and faults this run knows of (at most ${EMERGENCY_CLEANUP_MS} ms), then quitting\n`);
+  try {
+    if (runner !== undefined) {
+      const report = await runner.emergencyCleanup(EMERGENCY_CLEANUP_MS);
+      for (const step of report.steps) io.stderr.write(`  ${step.ok ? 'done' : 'FAILED'}: ${step.what}${step.ok ? '' : ` (${step.error ?? 'unknown error'})`}\n`);
+      if (report.steps.length === 0) io.stderr.write('  nothing to remove\n');
+      const failed = report.steps.filter((s) => !s.ok).length;
+      if (failed > 0 || report.timedOut) {
+        io.stderr.write(`  ${failed} removal(s) did not finish: remove them by hand (faults injected through the admin endpoint expire by themselves; proxy toxics do not; faults of this run carry the tag ${runner.faultTag})\n`);
+      }
+    } else {
+      io.stderr.write('  nothing to remove\n');
+    }
+  } catch (error) {
+    io.stderr.write(`  cleanup failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  io.stderr.write(`Exiting (${INTERRUPTED_EXIT_CODE})\n`);
+  exit(INTERRUPTED_EXIT_CODE);
 }
 
 function selectScenarios(all: Scenario[], options: RunCommandOptions): Scenario[] {
@@ -214,6 +248,7 @@ async function runOnce(
   signal: AbortSignal,
   io: CliIo,
   baseline: boolean,
+  onRunner: (runner: ScenarioRunner) => void,
 ): Promise<ScenarioJournal> {
   const adminUrl = new URL(target.adminPath, new URL(target.url).origin).href;
   const proxyApi = options.proxyApi ?? scenario.target.proxyApi;
@@ -235,6 +270,7 @@ async function runOnce(
     if (error instanceof InvalidOptionsError) throw new UsageError(error.message);
     throw error;
   }
+  onRunner(runner);
   const label = baseline ? 'baseline' : undefined;
   const view = new ProgressView({ stream: io.stderr, silent: options.quiet === true });
   const totalMs = runner.plannedPhases.reduce((sum, p) => sum + p.durationMs, 0);

@@ -26,8 +26,10 @@ export interface ChaosAdminState {
   environment: string;
   /** Dependencies faults can reach (those with an injector). */
   dependencies: string[];
-  faults: ActiveFaultInfo[];
-  resources: { id: string; kind: string }[];
+  /** Active faults; `tag` is the one given when the fault was injected. */
+  faults: (ActiveFaultInfo & { tag?: string })[];
+  /** Running resource faults; `tag` is the one given when the fault was started. */
+  resources: { id: string; kind: string; tag?: string }[];
 }
 
 /**
@@ -38,12 +40,16 @@ export interface ChaosAdminApi {
   state(signal?: AbortSignal): Promise<ChaosAdminState>;
   enable(signal?: AbortSignal): Promise<void>;
   disable(signal?: AbortSignal): Promise<void>;
-  /** Injects `fault` into the calls of `dependency`; returns the active fault (with its `id`). */
-  injectFault(dependency: string, fault: Exclude<FaultSpec, { kind: 'behavior' }>, signal?: AbortSignal): Promise<ActiveFaultInfo>;
+  /**
+   * Injects `fault` into the calls of `dependency`; returns the active fault (with its `id`). A `tag` is kept
+   * with the fault and listed by {@link state}, so that the fault can be found (and removed) even when the
+   * answer to this request is lost.
+   */
+  injectFault(dependency: string, fault: Exclude<FaultSpec, { kind: 'behavior' }>, signal?: AbortSignal, tag?: string): Promise<ActiveFaultInfo>;
   /** Removes fault `id`; `false` when it was no longer active (expired). */
   removeFault(id: string, signal?: AbortSignal): Promise<boolean>;
-  /** Starts a resource fault (`{ kind: 'cpu', percent: 80 }`); returns its id. */
-  startResource(spec: { kind: string } & Record<string, unknown>, signal?: AbortSignal): Promise<{ id: string; kind: string }>;
+  /** Starts a resource fault (`{ kind: 'cpu', percent: 80 }`), tagged as {@link injectFault} does; returns its id. */
+  startResource(spec: { kind: string } & Record<string, unknown>, signal?: AbortSignal, tag?: string): Promise<{ id: string; kind: string }>;
   /** Stops resource fault `id`; `false` when it was no longer running. */
   stopResource(id: string, signal?: AbortSignal): Promise<boolean>;
   status(signal?: AbortSignal): Promise<TargetStatus>;
@@ -96,8 +102,8 @@ export class ChaosAdminClient implements ChaosAdminApi {
     await this.send('POST', '/disable', undefined, signal);
   }
 
-  async injectFault(dependency: string, fault: Exclude<FaultSpec, { kind: 'behavior' }>, signal?: AbortSignal): Promise<ActiveFaultInfo> {
-    return (await this.send('POST', '/faults', { dependency, fault }, signal)).body as ActiveFaultInfo;
+  async injectFault(dependency: string, fault: Exclude<FaultSpec, { kind: 'behavior' }>, signal?: AbortSignal, tag?: string): Promise<ActiveFaultInfo> {
+    return (await this.send('POST', '/faults', tag === undefined ? { dependency, fault } : { dependency, fault, tag }, signal)).body as ActiveFaultInfo;
   }
 
   async removeFault(id: string, signal?: AbortSignal): Promise<boolean> {
@@ -111,8 +117,8 @@ export class ChaosAdminClient implements ChaosAdminApi {
     return body?.removed ?? 0;
   }
 
-  async startResource(spec: { kind: string } & Record<string, unknown>, signal?: AbortSignal): Promise<{ id: string; kind: string }> {
-    return (await this.send('POST', '/resources', spec, signal)).body as { id: string; kind: string };
+  async startResource(spec: { kind: string } & Record<string, unknown>, signal?: AbortSignal, tag?: string): Promise<{ id: string; kind: string }> {
+    return (await this.send('POST', '/resources', tag === undefined ? spec : { ...spec, tag }, signal)).body as { id: string; kind: string };
   }
 
   async stopResource(id: string, signal?: AbortSignal): Promise<boolean> {

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { TargetStatus } from '../adapters/http/chaos-admin-handler.js';
 import type { FaultSpec } from '../chaos/fault-spec.js';
+import type { Clock } from '../core/clock.js';
 import type { ChaosAdminApi } from './chaos-admin-client.js';
 import type { FaultWindow } from './journal.js';
 import type { ProxyToxicApi } from './proxy-api-client.js';
 import type { ScenarioFault } from './scenario.js';
 import { SEED_DEFAULT_BASELINE_LATENCY_MS } from './seed-scenario-mapping.js';
+import { isTargetRequestError } from './target-request-error.js';
 
 /** Extra time a fault injected through the admin endpoint lives past its phase's planned end, ms. */
 export const FAULT_SAFETY_MARGIN_MS = 60_000;
@@ -33,10 +35,34 @@ export interface AppliedFault {
   readonly warnings: string[];
 }
 
+/** One undo step; `faultId` / `resourceId` name what it removes at the target, so that a sweep can settle it. */
+interface UndoStep {
+  what: string;
+  run: (signal?: AbortSignal) => Promise<unknown>;
+  faultId?: string;
+  resourceId?: string;
+}
+
 interface Entry {
   applied: AppliedFault;
-  undo: { what: string; run: () => Promise<unknown> }[];
+  undo: UndoStep[];
   endedAt: number | undefined;
+}
+
+/** What a {@link FaultController.sweep} did: the faults it removed and the problems met. */
+export interface SweepResult {
+  /** What was removed (`fault <id> on <dependency>`, `resource fault <id>`). */
+  removed: string[];
+  /** What could not be done, and why. */
+  problems: { what: string; error: string }[];
+}
+
+/** One step of an {@link FaultController.emergencyCleanup}. */
+export interface EmergencyCleanupStep {
+  what: string;
+  ok: boolean;
+  /** Why it failed (or `no answer within <n> ms`). */
+  error?: string;
 }
 
 /**
@@ -46,15 +72,37 @@ interface Entry {
  * also carry a `durationMs` (the phase's time plus {@link FAULT_SAFETY_MARGIN_MS}; at most
  * {@link MAX_RESOURCE_FAULT_MS} for resource faults), so they expire by themselves even if the runner dies
  * before removing them. A fault's own `durationMs` is divided by the time scale instead.
+ *
+ * With a `tag`, every fault and resource fault it asks the admin endpoint for carries it, and {@link sweep}
+ * removes whatever the target lists with that tag: also a fault whose injection request timed out after the
+ * target had accepted it, which no id could reach.
  */
 export class FaultController {
   private readonly entries: Entry[] = [];
+  /** Entries whose `apply` is under way (their undo steps may already name something to remove). */
+  private readonly applying = new Set<Entry>();
+  /** Whether anything was asked of the admin endpoint (else a sweep has nothing to look for). */
+  private usedAdmin = false;
+  private unanswered = false;
+  private readonly now: () => number;
 
   constructor(
     private readonly admin: ChaosAdminApi | undefined,
     private readonly proxy: ProxyToxicApi | undefined,
-    private readonly now: () => number,
-  ) {}
+    private readonly clock: Clock,
+    /** Tag carried by every fault injected through the admin endpoint (the run's). */
+    readonly tag?: string,
+  ) {
+    this.now = () => clock.now();
+  }
+
+  /**
+   * Whether a request to inject a fault went without an answer (timed out, connection lost) since the last
+   * complete {@link sweep}: the target may then apply a fault that only the tag can find.
+   */
+  get uncertain(): boolean {
+    return this.unanswered;
+  }
 
   /** Faults applied and not yet removed, oldest first. */
   get active(): AppliedFault[] {
@@ -69,11 +117,14 @@ export class FaultController {
    */
   async apply(fault: ScenarioFault, context: FaultApplyContext): Promise<AppliedFault> {
     const entry: Entry = { applied: { fault, startedAt: this.now(), output: {}, warnings: [] }, undo: [], endedAt: undefined };
+    this.applying.add(entry);
     try {
       await this.applyParts(fault, entry, context);
     } catch (error) {
       await this.undo(entry);
       throw error;
+    } finally {
+      this.applying.delete(entry);
     }
     this.entries.push(entry);
     return entry.applied;
@@ -97,6 +148,107 @@ export class FaultController {
     return out;
   }
 
+  /**
+   * Removes every fault and resource fault the target lists with this controller's {@link tag} (nothing
+   * without a tag, or when nothing was injected through the admin endpoint). Undo steps of faults that the
+   * target no longer lists are settled, so a fault removed here no longer counts as {@link active}.
+   */
+  async sweep(signal?: AbortSignal): Promise<SweepResult> {
+    const result: SweepResult = { removed: [], problems: [] };
+    const admin = this.admin;
+    const tag = this.tag;
+    if (admin === undefined || tag === undefined || !this.usedAdmin) return result;
+    let state: Awaited<ReturnType<ChaosAdminApi['state']>>;
+    try {
+      state = await admin.state(signal);
+    } catch (error) {
+      result.problems.push({ what: `list the faults tagged ${tag}`, error: messageOf(error) });
+      return result;
+    }
+    const faults = Array.isArray(state.faults) ? state.faults : [];
+    const resources = Array.isArray(state.resources) ? state.resources : [];
+    const left = { faults: new Set(faults.map((f) => f.id)), resources: new Set(resources.map((r) => r.id)) };
+    for (const fault of faults) {
+      if (fault.tag !== tag) continue;
+      try {
+        await admin.removeFault(fault.id, signal);
+        left.faults.delete(fault.id);
+        result.removed.push(`fault ${fault.id} on ${fault.dependency}`);
+      } catch (error) {
+        result.problems.push({ what: `remove fault ${fault.id} on ${fault.dependency}`, error: messageOf(error) });
+      }
+    }
+    for (const resource of resources) {
+      if (resource.tag !== tag) continue;
+      try {
+        await admin.stopResource(resource.id, signal);
+        left.resources.delete(resource.id);
+        result.removed.push(`resource fault ${resource.id}`);
+      } catch (error) {
+        result.problems.push({ what: `stop resource fault ${resource.id}`, error: messageOf(error) });
+      }
+    }
+    for (const entry of this.entries) {
+      if (entry.endedAt !== undefined) continue;
+      entry.undo = entry.undo.filter(
+        (step) => !((step.faultId !== undefined && !left.faults.has(step.faultId)) || (step.resourceId !== undefined && !left.resources.has(step.resourceId))),
+      );
+      if (entry.undo.length === 0) entry.endedAt = this.now();
+    }
+    if (result.problems.length === 0) this.unanswered = false;
+    return result;
+  }
+
+  /**
+   * Last-resort cleanup for a process about to exit (a second Ctrl-C): runs at once and side by side every
+   * undo step still pending, also of faults being applied (a toxic whose addition is under way is removed by
+   * its name), and a {@link sweep}; resolves within `timeoutMs` whatever the target does, with what each step
+   * did. Requests still running then are aborted. Safe to call while an orderly removal is under way (a fault
+   * already gone counts as removed).
+   */
+  async emergencyCleanup(timeoutMs: number): Promise<{ steps: EmergencyCleanupStep[]; timedOut: boolean }> {
+    const deadline = new AbortController();
+    const timeoutMessage = `no answer within ${timeoutMs} ms`;
+    let timedOut = false;
+    let release: () => void = () => undefined;
+    const expired = new Promise<void>((resolve) => (release = resolve));
+    const timer = this.clock.schedule(() => {
+      timedOut = true;
+      deadline.abort(new Error(timeoutMessage));
+      release();
+    }, timeoutMs);
+    const steps: EmergencyCleanupStep[] = [];
+    const pending = [...this.applying, ...this.entries.filter((e) => e.endedAt === undefined)].flatMap((e) => e.undo);
+    const track = async (what: string, run: () => Promise<unknown>): Promise<void> => {
+      const step: EmergencyCleanupStep = { what, ok: false, error: timeoutMessage };
+      steps.push(step);
+      try {
+        await run();
+        step.ok = true;
+        delete step.error;
+      } catch (error) {
+        step.error = deadline.signal.aborted ? timeoutMessage : messageOf(error);
+      }
+    };
+    const work = Promise.all([
+      ...pending.map((step) => track(step.what, () => step.run(deadline.signal))),
+      this.admin === undefined || this.tag === undefined || !this.usedAdmin
+        ? Promise.resolve()
+        : track(`remove every fault tagged ${this.tag}`, async () => {
+            const swept = await this.sweep(deadline.signal);
+            for (const what of swept.removed) steps.push({ what: `remove ${what} (tagged ${this.tag as string})`, ok: true });
+            if (swept.problems.length > 0) throw new Error(swept.problems.map((p) => `${p.what}: ${p.error}`).join('; '));
+          }),
+    ]);
+    try {
+      await Promise.race([work, expired]);
+    } finally {
+      timer.cancel();
+      deadline.abort(new Error(timeoutMessage));
+    }
+    return { steps: steps.map((s) => ({ ...s })), timedOut };
+  }
+
   /** When each fault was active, in clock time (end = now for faults still active). */
   windows(): (Omit<FaultWindow, 'startMs' | 'endMs'> & { startedAt: number; endedAt: number })[] {
     return this.entries.map(({ applied, endedAt }) => ({
@@ -114,9 +266,9 @@ export class FaultController {
    */
   private async undo(entry: Entry): Promise<string[]> {
     const problems: string[] = [];
-    const failed: Entry['undo'] = [];
+    const failed: UndoStep[] = [];
     for (let i = entry.undo.length - 1; i >= 0; i--) {
-      const step = entry.undo[i] as Entry['undo'][number];
+      const step = entry.undo[i] as UndoStep;
       try {
         await step.run();
       } catch (error) {
@@ -140,9 +292,20 @@ export class FaultController {
       spec.durationMs === undefined
         ? Math.ceil(context.phaseRemainingMs + FAULT_SAFETY_MARGIN_MS)
         : Math.max(1, Math.round(spec.durationMs / context.timeScale));
-    const active = await admin.injectFault(dependency, { ...spec, durationMs });
-    entry.undo.push({ what: `remove fault ${active.id} on ${dependency}`, run: () => admin.removeFault(active.id) });
+    this.usedAdmin = true;
+    const active = await this.unanswerable(admin.injectFault(dependency, { ...spec, durationMs }, undefined, this.tag));
+    entry.undo.push({ what: `remove fault ${active.id} on ${dependency}`, run: (signal) => admin.removeFault(active.id, signal), faultId: active.id });
     return active.id;
+  }
+
+  /** `request`, noting when it fails without an answer from the target (see {@link uncertain}). */
+  private async unanswerable<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } catch (error) {
+      if (!isTargetRequestError(error) || error.status === 0) this.unanswered = true;
+      throw error;
+    }
   }
 
   private async applyParts(fault: ScenarioFault, entry: Entry, context: FaultApplyContext): Promise<void> {
@@ -161,8 +324,9 @@ export class FaultController {
         const spec = { ...fault.resource };
         if (typeof spec.durationMs === 'number') spec.durationMs = Math.max(1, Math.round(spec.durationMs / context.timeScale));
         else spec.durationMs = Math.min(MAX_RESOURCE_FAULT_MS, Math.ceil(context.phaseRemainingMs + FAULT_SAFETY_MARGIN_MS));
-        const started = await admin.startResource(spec);
-        entry.undo.push({ what: `stop resource fault ${started.id}`, run: () => admin.stopResource(started.id) });
+        this.usedAdmin = true;
+        const started = await this.unanswerable(admin.startResource(spec, undefined, this.tag));
+        entry.undo.push({ what: `stop resource fault ${started.id}`, run: (signal) => admin.stopResource(started.id, signal), resourceId: started.id });
         output.id = started.id;
         output.resource = spec;
         return;
@@ -172,7 +336,7 @@ export class FaultController {
         const proxy = this.proxy;
         const toxicName = `antifragile-${fault.name.replace(/[^\w-]+/g, '-').replace(/^-+|-+$/g, '')}-${randomUUID().slice(0, 8)}`;
         // Undo first: if the answer is lost after the proxy added the toxic, the name still finds it.
-        entry.undo.push({ what: `remove toxic ${toxicName} of proxy ${fault.proxy}`, run: () => proxy.removeToxic(fault.proxy, toxicName) });
+        entry.undo.push({ what: `remove toxic ${toxicName} of proxy ${fault.proxy}`, run: (signal) => proxy.removeToxic(fault.proxy, toxicName, signal) });
         await proxy.addToxic(fault.proxy, toxicName, fault.toxic);
         output.proxy = fault.proxy;
         output.toxic = { name: toxicName, ...fault.toxic };
@@ -233,6 +397,10 @@ export class FaultController {
     const state = await this.requireAdmin(fault).state();
     return Array.isArray(state.dependencies) ? state.dependencies : [];
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The `regions` map of a target status (`{ 'us-east-1': ['payment', 'database'] }`), when it has a valid one. */

@@ -32,7 +32,8 @@ export type {
   SteadyStateProbe,
 } from './scenario.js';
 export type { ScenarioFile } from './scenario-loader.js';
-export type { PhaseEvent, ScenarioRunnerEvents, ScenarioRunOptions } from './scenario-runner.js';
+export type { EmergencyCleanupReport, PhaseEvent, ScenarioRunnerEvents, ScenarioRunOptions } from './scenario-runner.js';
+export type { EmergencyCleanupStep } from './fault-controller.js';
 export type { SeedChaosEntry, SeedScenario } from './seed-scenario-reader.js';
 export type { SourceIssue } from './source-issue.js';
 export type { ComparisonOperator, Tolerance } from './tolerance.js';
@@ -45,7 +46,7 @@ export { LOAD_METRIC_NAMES } from './scenario.js';
 export { formatScenarioDuration, parseScenarioDuration } from './scenario-duration.js';
 export { isScenarioLoadError, ScenarioLoadError } from './scenario-load-error.js';
 export { loadScenarioFile, parseScenarioFile } from './scenario-loader.js';
-export { runScenario, ScenarioRunner } from './scenario-runner.js';
+export { RUN_TAG_PREFIX, runScenario, ScenarioRunner } from './scenario-runner.js';
 export { mapSeedScenario, SEED_DEFAULT_RATE, SEED_PHASE_NAMES, SEED_PHASE_SHARES } from './seed-scenario-mapping.js';
 export { SEED_CHAOS_KINDS } from './seed-scenario-reader.js';
 export { formatSourceIssue } from './source-issue.js';

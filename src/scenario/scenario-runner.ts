@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { TargetStatus } from '../adapters/http/chaos-admin-handler.js';
 import { sleep } from '../core/abort.js';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
@@ -5,7 +6,7 @@ import { EventEmitter, type Listener, type Unsubscribe } from '../core/events.js
 import { OptionsValidator } from '../core/options.js';
 import type { ChaosAdminApi } from './chaos-admin-client.js';
 import { evaluateCriterion, isLoadMetric, targetMetric, type StatusSample } from './criterion-evaluator.js';
-import { FaultController, kindOf, targetOf, type AppliedFault } from './fault-controller.js';
+import { FaultController, kindOf, targetOf, type AppliedFault, type EmergencyCleanupStep } from './fault-controller.js';
 import type { Activity, CriterionResult, LoadSummary, PhaseJournal, ProbeResult, ScenarioJournal, TimePoint } from './journal.js';
 import { readJsonPath } from './json-path.js';
 import { LoadGenerator, type LoadSnapshot } from './load/load-generator.js';
@@ -47,7 +48,25 @@ export interface ScenarioRunOptions {
   random?: () => number;
   /** For steady-state HTTP probes. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Identifies the run: every fault it injects through the admin endpoint is tagged
+   * `antifragile-run:<runId>`, and at each phase end and on rollback every fault carrying that tag is
+   * removed, also one whose injection request timed out after the target accepted it.
+   * At most 100 characters. @default a random UUID
+   */
+  runId?: string;
 }
+
+/** What {@link ScenarioRunner.emergencyCleanup} did. */
+export interface EmergencyCleanupReport {
+  /** Each removal tried, with its outcome. */
+  steps: EmergencyCleanupStep[];
+  /** Whether the time ran out before every step had an answer. */
+  timedOut: boolean;
+}
+
+/** Prefix of the tag every fault of a run carries (followed by the run's id). */
+export const RUN_TAG_PREFIX = 'antifragile-run:';
 
 /** A phase starting, as {@link ScenarioRunnerEvents.phase} reports it. */
 export interface PhaseEvent {
@@ -119,6 +138,8 @@ export class ScenarioRunner {
   private readonly counts: { at: number; sent: number; ok: number; failed: number }[] = [];
   private readonly maxWindowMs: number;
   private started = false;
+  /** The run's id (see {@link ScenarioRunOptions.runId}). */
+  readonly runId: string;
 
   /** @throws InvalidOptionsError listing every bad option (unknown phases, faults without an admin endpoint...). */
   constructor(
@@ -133,6 +154,9 @@ export class ScenarioRunner {
     v.clock('clock', options.clock);
     v.func('random', options.random);
     v.func('fetch', options.fetch);
+    if (options.runId !== undefined && (typeof options.runId !== 'string' || options.runId === '' || options.runId.length > 100)) {
+      v.fail('runId', 'a non-empty string of at most 100 characters', options.runId);
+    }
     const names = scenario.phases.map((p) => p.name);
     if (options.phases !== undefined) {
       if (!Array.isArray(options.phases) || options.phases.length === 0) v.fail('phases', `a non-empty list of phase names (${names.join(', ')})`, options.phases);
@@ -149,13 +173,30 @@ export class ScenarioRunner {
     this.timeScale = options.timeScale ?? 1;
     this.statusIntervalMs = options.statusIntervalMs ?? 1_000;
     this.baseRate = options.rate ?? scenario.load.rate;
-    this.faults = new FaultController(options.admin, options.proxy, () => this.clock.now());
+    this.runId = options.runId ?? randomUUID();
+    this.faults = new FaultController(options.admin, options.proxy, this.clock, this.faultTag);
     this.maxWindowMs = Math.max(5_000, ...scenario.halts.map((h) => h.windowMs));
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof ScenarioRunnerEvents>(event: K, listener: Listener<ScenarioRunnerEvents[K]>): Unsubscribe {
     return this.events.on(event, listener);
+  }
+
+  /** The tag every fault this run injects through the admin endpoint carries: `antifragile-run:<runId>`. */
+  get faultTag(): string {
+    return `${RUN_TAG_PREFIX}${this.runId}`;
+  }
+
+  /**
+   * Last-resort cleanup for a process about to exit (the CLI's second Ctrl-C): removes at once, side by side,
+   * every proxy toxic and fault the run knows of (also those being added) and every fault tagged
+   * {@link faultTag}; resolves within `timeoutMs` whatever the targets do, with what was done. The orderly
+   * rollback of {@link run} may still be going on; removals are idempotent.
+   * @param timeoutMs Time budget, ms. @default 2000
+   */
+  emergencyCleanup(timeoutMs = 2_000): Promise<EmergencyCleanupReport> {
+    return this.faults.emergencyCleanup(timeoutMs);
   }
 
   /** The phases this run goes through (after `phases` selection). */
@@ -207,10 +248,14 @@ export class ScenarioRunner {
       const load = this.load;
       load?.setRate(0);
       await this.rollback();
+      await this.sweep('rollback');
       const left = this.faults.active;
-      if (left.length > 0) {
+      // a sweep that could not finish after an injection went unanswered may leave a fault no id names
+      const untracked = this.faults.uncertain;
+      if (left.length > 0 || untracked) {
         // A fault the target still applies makes the run's figures meaningless and the target unsafe: say so.
-        this.end('failed', `could not remove ${left.map((f) => f.fault.name).join(', ')}; remove by hand (or wait for their expiry)`);
+        const what = [...left.map((f) => f.fault.name), ...(untracked ? [`the faults tagged ${this.faultTag}`] : [])];
+        this.end('failed', `could not remove ${what.join(', ')}; remove by hand (or wait for their expiry)`);
       }
       await this.restoreChaos(wasEnabled);
       if (load !== undefined) result = await load.stop({ abortInFlight: this.outcome?.status === 'interrupted' });
@@ -429,7 +474,29 @@ export class ScenarioRunner {
       await this.removeFault(applied[i] as AppliedFault);
       load.setActiveFaults(this.faults.active.map((f) => f.fault.name));
     }
+    // Faults the runner has no id for (an injection whose answer was lost) carry the run's tag.
+    if (phase.faults.length > 0) await this.sweep(`end of phase ${phase.name}`);
     this.currentPhase = undefined;
+  }
+
+  /** Removes every fault carrying the run's tag; journals what it removed and what failed (nothing when there was nothing). */
+  private async sweep(when: string): Promise<void> {
+    const at = this.clock.now();
+    const { removed, problems } = await this.faults.sweep();
+    if (removed.length > 0 || problems.length > 0) {
+      this.record(
+        {
+          type: 'action',
+          name: `remove faults tagged ${this.faultTag} (${when})`,
+          status: problems.length === 0 ? 'succeeded' : 'failed',
+          output: { removed },
+          ...(problems.length === 0 ? {} : { error: problems.map((p) => `${p.what}: ${p.error}`).join('; ') }),
+        },
+        at,
+        this.clock.now(),
+      );
+      this.load?.setActiveFaults(this.faults.active.map((f) => f.fault.name));
+    }
   }
 
   private async removeFault(done: AppliedFault, why = ''): Promise<void> {

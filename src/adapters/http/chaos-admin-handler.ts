@@ -49,6 +49,9 @@ export interface ChaosAdminHandlerOptions {
   maxBodyBytes?: number;
 }
 
+/** Longest `tag` a fault may carry, characters. */
+const MAX_FAULT_TAG_LENGTH = 200;
+
 /** A node:http handler: resolves `true` when it answered the request, `false` when the path is not its own. */
 export type ChaosAdminHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -59,8 +62,12 @@ export type ChaosAdminHandler = (req: IncomingMessage, res: ServerResponse) => P
  * (RFC 9457) and change nothing. Mount it in any node:http, Express or Fastify server.
  *
  * Routes under `basePath`: `GET /` state · `POST /enable` · `POST /disable` · `POST /faults`
- * `{ dependency, fault }` · `DELETE /faults/:id` · `DELETE /faults[?dependency=]` · `POST /resources` ·
- * `DELETE /resources/:id` · `GET /status`.
+ * `{ dependency, fault, tag? }` · `DELETE /faults/:id` · `DELETE /faults[?dependency=][&tag=]` ·
+ * `POST /resources` (`tag` is taken out of the spec) · `DELETE /resources/:id` · `GET /status`.
+ *
+ * A `tag` (a string of at most 200 characters) is kept with the fault or resource fault and
+ * listed with it by `GET /`, so a client (a scenario run) can find and remove every fault it injected, also
+ * one whose injection it never heard back from.
  *
  * @example
  * const chaosAdmin = createChaosAdminHandler({ registry, token: process.env.ADMIN_TOKEN! });
@@ -87,6 +94,33 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
   const maxBody = options.maxBodyBytes ?? 65_536;
   const registry = options.registry;
   const resources = new Map<string, ResourceFaultHandle>();
+  /** Tags of running resource faults by id (pruned with the resources they belong to). */
+  const resourceTags = new Map<string, string>();
+  /** Tags of active faults by id; ids of faults gone (removed, expired) are pruned on each use. */
+  const tags = new Map<string, string>();
+  const activeFaults = (): (ReturnType<ChaosRegistry['active']>[number] & { tag?: string })[] => {
+    const active = registry.active();
+    if (tags.size > 0) {
+      const ids = new Set(active.map((f) => f.id));
+      for (const id of tags.keys()) if (!ids.has(id)) tags.delete(id);
+    }
+    return active.map((f) => {
+      const tag = tags.get(f.id);
+      return tag === undefined ? f : { ...f, tag };
+    });
+  };
+  const listResources = (): { id: string; kind: string; tag?: string }[] => {
+    for (const id of resourceTags.keys()) if (!resources.has(id)) resourceTags.delete(id);
+    return [...resources.values()].map(({ id, kind }) => {
+      const tag = resourceTags.get(id);
+      return tag === undefined ? { id, kind } : { id, kind, tag };
+    });
+  };
+  const readTag = (value: unknown, check: OptionsValidator): string | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value === '' || value.length > MAX_FAULT_TAG_LENGTH) check.fail('tag', `a non-empty string of at most ${MAX_FAULT_TAG_LENGTH} characters`, value);
+    return value as string;
+  };
 
   const route = async (req: IncomingMessage, path: string, query: URLSearchParams): Promise<{ status: number; body?: unknown }> => {
     const method = req.method ?? 'GET';
@@ -99,8 +133,8 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
           permitted: registry.control.permitted,
           environment: registry.control.environment,
           dependencies: registry.dependencies(),
-          faults: registry.active(),
-          resources: [...resources.values()].map(({ id, kind }) => ({ id, kind })),
+          faults: activeFaults(),
+          resources: listResources(),
         },
       };
     }
@@ -121,11 +155,22 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
         const input = await readJsonObject(req, maxBody);
         const check = new OptionsValidator('fault request');
         if (typeof input.dependency !== 'string' || input.dependency === '') check.fail('dependency', 'a dependency name', input.dependency);
+        const tag = readTag(input.tag, check);
         check.throwIfInvalid();
         const fault = registry.inject(input.dependency as string, parseFaultSpec(input.fault, 'fault'));
-        return { status: 201, body: registry.active().find((f) => f.id === fault.id) };
+        if (tag !== undefined) tags.set(fault.id, tag);
+        return { status: 201, body: activeFaults().find((f) => f.id === fault.id) };
       }
-      if (method === 'DELETE') return { status: 200, body: { removed: registry.clear(query.get('dependency') ?? undefined) } };
+      if (method === 'DELETE') {
+        const dependency = query.get('dependency') ?? undefined;
+        const tag = query.get('tag');
+        if (tag === null) return { status: 200, body: { removed: registry.clear(dependency) } };
+        let removed = 0;
+        for (const fault of activeFaults()) {
+          if (fault.tag === tag && (dependency === undefined || fault.dependency === dependency) && registry.remove(fault.id)) removed++;
+        }
+        return { status: 200, body: { removed } };
+      }
       throw HttpError.methodNotAllowed(method, path);
     }
     const faultId = /^\/faults\/([^/]+)$/.exec(path)?.[1];
@@ -138,8 +183,13 @@ export function createChaosAdminHandler(options: ChaosAdminHandlerOptions): Chao
       if (method !== 'POST') throw HttpError.methodNotAllowed(method, path);
       if (options.resources === undefined) throw new HttpError(501, 'Not Implemented', 'This service does not expose resource faults');
       if (!registry.control.enabled) throw new HttpError(409, 'Conflict', 'Chaos is disabled; POST /enable first');
-      const handle = await options.resources(await readJsonObject(req, maxBody));
+      const { tag: rawTag, ...spec } = await readJsonObject(req, maxBody);
+      const check = new OptionsValidator('resource request');
+      const tag = readTag(rawTag, check);
+      check.throwIfInvalid();
+      const handle = await options.resources(spec);
       resources.set(handle.id, handle);
+      if (tag !== undefined) resourceTags.set(handle.id, tag);
       void handle.done?.then(
         () => resources.delete(handle.id),
         () => resources.delete(handle.id),

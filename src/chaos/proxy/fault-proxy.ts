@@ -252,6 +252,9 @@ export class FaultProxy {
   /**
    * Changes the proxy's fields, as toxiproxy's `POST /proxies/{name}`: validated first (nothing changes on
    * an `InvalidOptionsError`). A new `listen` moves the listener; a new `upstream` closes open connections.
+   * The new listener is bound before the old one closes: when the address cannot be listened on (in use,
+   * not local), the update rejects with a `FaultProxyError` (`PROXY_LISTEN_FAILED`) naming the address and
+   * nothing changes, the proxy keeps serving on its old address.
    */
   update(patch: FaultProxyUpdate): Promise<void> {
     const v = new OptionsValidator('FaultProxy update');
@@ -265,15 +268,36 @@ export class FaultProxy {
       const moved = listen !== undefined && (listen.host !== this.listenAddress.host || listen.port !== this.listenAddress.port);
       const redirected =
         upstream !== undefined && (upstream.host !== this.upstreamAddress.host || upstream.port !== this.upstreamAddress.port);
-      if (moved || !enabled) await this.closeListener();
-      if (redirected) this.closeConnections();
+      const target = moved ? listen : this.listenAddress;
+      const targetPort = moved ? listen.port : this.port;
+      let next: Server | undefined;
+      if (this.started && enabled && (moved || this.server === undefined)) {
+        // Bind the new listener before anything changes: a busy address leaves the proxy as it was.
+        next = await this.bindListener(target, targetPort).catch(async (error: unknown) => {
+          // The same port on another host may clash with our own listener: move by close-then-bind, rolling back.
+          if (!moved || this.server === undefined || targetPort === 0 || targetPort !== this.boundPort) throw error;
+          const own = this.server;
+          this.server = undefined;
+          await closeServer(own);
+          try {
+            return await this.bindListener(target, targetPort);
+          } catch (retryError) {
+            this.server = await this.bindListener(this.listenAddress, this.boundPort).catch(() => undefined);
+            throw retryError;
+          }
+        });
+      }
+      const previous = moved || !enabled || next !== undefined ? this.server : undefined;
+      if (previous !== undefined) this.server = undefined;
+      if (moved || !enabled || redirected) this.closeConnections();
       if (moved) {
         this.listenAddress = listen;
         this.boundPort = 0;
       }
       if (upstream !== undefined) this.upstreamAddress = upstream;
       this.isEnabled = enabled;
-      if (this.started && enabled && this.server === undefined) await this.openListener();
+      if (next !== undefined) this.useListener(next);
+      if (previous !== undefined) await closeServer(previous);
     });
   }
 
@@ -379,33 +403,47 @@ export class FaultProxy {
     return run;
   }
 
-  private openListener(): Promise<void> {
-    const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
-    return new Promise<void>((resolve, reject) => {
+  private async openListener(): Promise<void> {
+    this.useListener(await this.bindListener(this.listenAddress, this.port));
+  }
+
+  /**
+   * Binds a new listener on `address` (`port` instead of its port: the one picked earlier for port 0) without
+   * touching the current one. Rejects with `PROXY_LISTEN_FAILED` naming the address.
+   */
+  private bindListener(address: HostPort, port: number): Promise<Server> {
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      if (this.server === server) this.accept(socket);
+      else socket.destroy();
+    });
+    return new Promise<Server>((resolve, reject) => {
       server.once('error', (error) => {
         reject(
-          new FaultProxyError('PROXY_LISTEN_FAILED', `Proxy "${this.name}" cannot listen on ${this.listen}: ${error.message}`, {
+          new FaultProxyError('PROXY_LISTEN_FAILED', `Proxy "${this.name}" cannot listen on ${formatHostPort(address.host, port)}: ${error.message}`, {
             cause: error,
           }),
         );
       });
-      server.listen({ host: this.listenAddress.host, port: this.port }, () => {
-        const address = server.address();
-        if (typeof address === 'object' && address !== null) this.boundPort = address.port;
+      server.listen({ host: address.host, port }, () => {
         server.removeAllListeners('error');
         server.on('error', () => undefined);
-        this.server = server;
-        resolve();
+        resolve(server);
       });
     });
+  }
+
+  /** Makes `server` the proxy's listener and records its port. */
+  private useListener(server: Server): void {
+    const address = server.address();
+    if (typeof address === 'object' && address !== null) this.boundPort = address.port;
+    this.server = server;
   }
 
   private closeListener(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     this.closeConnections();
-    if (server === undefined) return Promise.resolve();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
+    return server === undefined ? Promise.resolve() : closeServer(server);
   }
 
   private closeConnections(): void {
@@ -427,6 +465,10 @@ export class FaultProxy {
       this.events.emit('connectionOpen', { proxy: this.name, connectionId: id, remoteAddress: client.remoteAddress });
     }
   }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 function checkAddress(v: OptionsValidator, path: string, value: unknown, minPort: number): HostPort | undefined {

@@ -84,6 +84,31 @@ describe('chaos admin endpoint (real node:http server)', () => {
     expect(((await (await call('GET', '/admin/chaos')).json()) as { resources: unknown[] }).resources).toEqual([]);
   });
 
+  it('keeps a tag with a fault and a resource fault, lists it, and removes faults by tag only', async () => {
+    await call('POST', '/admin/chaos/enable');
+    const tagged = (await (await call('POST', '/admin/chaos/faults', { dependency: 'pricing', fault: { kind: 'error' }, tag: 'run-a' })).json()) as { id: string; tag?: string };
+    expect(tagged.tag).toBe('run-a');
+    await call('POST', '/admin/chaos/faults', { dependency: 'stock', fault: { kind: 'latency', latencyMs: 5 }, tag: 'run-a' });
+    const other = (await (await call('POST', '/admin/chaos/faults', { dependency: 'pricing', fault: { kind: 'error' }, tag: 'run-b' })).json()) as { id: string };
+    const untagged = (await (await call('POST', '/admin/chaos/faults', { dependency: 'pricing', fault: { kind: 'error' } })).json()) as { id: string; tag?: string };
+    expect(untagged).not.toHaveProperty('tag');
+    const resource = (await (await call('POST', '/admin/chaos/resources', { kind: 'cpu', percent: 5, tag: 'run-a' })).json()) as { id: string };
+    const state = (await (await call('GET', '/admin/chaos')).json()) as { faults: { id: string; tag?: string }[]; resources: unknown[] };
+    expect(state.faults.map((f) => f.tag)).toEqual(['run-a', 'run-a', 'run-b', undefined]);
+    expect(state.resources).toEqual([{ id: resource.id, kind: 'cpu', tag: 'run-a' }]);
+    expect(await (await call('DELETE', '/admin/chaos/faults?tag=run-a&dependency=stock')).json()).toEqual({ removed: 1 });
+    expect(await (await call('DELETE', '/admin/chaos/faults?tag=run-a')).json()).toEqual({ removed: 1 });
+    expect(registry.active().map((f) => f.id)).toEqual([other.id, untagged.id]);
+    expect(await (await call('DELETE', '/admin/chaos/faults?tag=run-a')).json()).toEqual({ removed: 0 });
+    const badTag = await call('POST', '/admin/chaos/faults', { dependency: 'pricing', fault: { kind: 'error' }, tag: 'x'.repeat(201) });
+    expect(badTag.status).toBe(400);
+    expect(((await badTag.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['tag']);
+    expect(registry.active()).toHaveLength(2);
+    registry.clear();
+    await call('DELETE', `/admin/chaos/resources/${resource.id}`);
+    await call('POST', '/admin/chaos/disable');
+  });
+
   it('answers bad input with problem+json naming the field, and changes nothing', async () => {
     const malformed = await call('POST', '/admin/chaos/faults', '{"dependency": ');
     expect(malformed.status).toBe(400);

@@ -142,6 +142,54 @@ describe('FaultProxy', () => {
     });
   });
 
+  describe('update({ listen })', () => {
+    async function occupiedPort(): Promise<number> {
+      const blocker = createNetServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+      return (blocker.address() as { port: number }).port;
+    }
+
+    it('moves the listener to a free address, closing the old one', async () => {
+      const proxy = await proxyWith();
+      const oldPort = proxy.port;
+      const newPort = await freePort();
+      await proxy.update({ listen: `127.0.0.1:${newPort}` });
+      expect(proxy.port).toBe(newPort);
+      expect(await (await raw(newPort)).roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
+      expect(((await errorOf(RawClient.connect(oldPort))) as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    });
+
+    it('to a busy address rejects naming the address and keeps serving on the old one (regression: the proxy was left without a listener)', async () => {
+      const proxy = await proxyWith();
+      const oldPort = proxy.port;
+      const client = await raw(oldPort);
+      expect(await client.roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
+      const busy = await occupiedPort();
+      const error = await errorOf(proxy.update({ listen: `127.0.0.1:${busy}`, upstream: '127.0.0.1:1' }));
+      expect(isFaultProxyError(error)).toBe(true);
+      expect(error).toMatchObject({ code: 'PROXY_LISTEN_FAILED' });
+      expect((error as Error).message).toContain(`cannot listen on 127.0.0.1:${busy}`);
+      expect((error as Error).message).toContain('EADDRINUSE');
+      expect(proxy.toJSON()).toMatchObject({ listen: `127.0.0.1:${oldPort}`, upstream: `127.0.0.1:${redis.port}`, enabled: true });
+      // the open connection survived and new ones are accepted on the old address
+      expect(await client.roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
+      expect(await (await raw(oldPort)).roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
+    });
+
+    it('enabling a disabled proxy onto a busy address rejects and leaves it disabled where it was', async () => {
+      const proxy = await proxyWith({ enabled: false });
+      const oldPort = proxy.port;
+      const busy = await occupiedPort();
+      const error = await errorOf(proxy.update({ listen: `127.0.0.1:${busy}`, enabled: true }));
+      expect(error).toMatchObject({ code: 'PROXY_LISTEN_FAILED' });
+      expect((error as Error).message).toContain(`127.0.0.1:${busy}`);
+      expect(proxy.toJSON()).toMatchObject({ listen: `127.0.0.1:${oldPort}`, enabled: false });
+      await proxy.enable();
+      expect(await (await raw(oldPort)).roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
+    });
+  });
+
   it('stop() closes every connection, even one a toxic holds, and never hangs', async () => {
     const proxy = await proxyWith({
       toxics: [

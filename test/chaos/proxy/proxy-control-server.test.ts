@@ -1,3 +1,4 @@
+import { createServer as createNetServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProxyControlServer } from '../../../src/chaos/proxy/index.js';
 import { PrivateRedisServer, freePort } from '../../support/redis-server.js';
@@ -137,6 +138,23 @@ describe('ProxyControlServer (toxiproxy API)', () => {
     expect((await api('POST', '/reset')).status).toBe(204);
     expect((await api('GET', '/proxies/redis')).json).toMatchObject({ enabled: true, toxics: [] });
     expect(await (await connect(port)).roundTrip('PING\r\n', 7)).toBeLessThan(100);
+  });
+
+  it('POST /proxies/{name} moving to a busy address answers 409 naming it and keeps the proxy serving where it was', async () => {
+    const created = await api('POST', '/proxies', { name: 'redis', listen: '127.0.0.1:0', upstream });
+    const port = listenPort(created.json);
+    const blocker = createNetServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busy = (blocker.address() as { port: number }).port;
+    try {
+      const moved = await api('POST', '/proxies/redis', { listen: `127.0.0.1:${busy}` });
+      expect(moved.status).toBe(409);
+      expect(JSON.stringify(moved.json)).toContain(`cannot listen on 127.0.0.1:${busy}`);
+      expect((await api('GET', '/proxies/redis')).json).toMatchObject({ listen: `127.0.0.1:${port}`, enabled: true });
+      expect(await (await connect(port)).roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   });
 
   it('POST /populate creates all the proxies or none', async () => {
