@@ -1,29 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { CacheLayer } from '../../cache/cache-layer.js';
 import { OptionsValidator } from '../../core/options.js';
 import type { RedisClient } from './redis-client.js';
-import { RedisScript } from './redis-script.js';
+import { markTagMembersScript, popTagScript, settleTagMarkersScript, tagScript, TOKEN_LENGTH } from './redis-tag-scripts.js';
 
-/** Adds a key to a tag set and keeps the set alive at least as long as that key (-1: forever). */
-const tagScript = new RedisScript(`
-local existed = redis.call('EXISTS', KEYS[1])
-redis.call('SADD', KEYS[1], ARGV[1])
-local ttl = tonumber(ARGV[2])
-if ttl < 0 then
-  redis.call('PERSIST', KEYS[1])
-elseif existed == 0 then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-else
-  local current = redis.call('PTTL', KEYS[1])
-  if current >= 0 and current < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-end
-return 1`);
-
-/** Empties a tag set atomically and returns its members. */
-const popTagScript = new RedisScript(`
-local members = redis.call('SMEMBERS', KEYS[1])
-redis.call('DEL', KEYS[1])
-return members`);
+/** Background pruning rounds a Cluster layer runs at once; a tagged write finding them all busy skips pruning. */
+const MAX_CLUSTER_PRUNES = 4;
 
 /** Options of {@link RedisCacheLayer}. */
 export interface RedisCacheLayerOptions {
@@ -36,12 +19,22 @@ export interface RedisCacheLayerOptions {
   name?: string;
   /** Keys asked per SCAN step when deleting by prefix. @default 500 */
   scanCount?: number;
+  /**
+   * Members of a tag set checked each time a key is added to it (SRANDMEMBER): those whose key no longer
+   * exists are removed, so a tag that is written forever does not keep every key it ever had. With `n`,
+   * the expected share of dead members in a set that keeps receiving new keys stays under `1/n`. On a
+   * standalone or Sentinel server the check runs inside the tagging script; on a Cluster (keys and tag
+   * sets live in different slots) it runs after the write, from the client, with `n` EXISTS per tag.
+   * `0` turns pruning off. @default 10
+   */
+  tagPruneSample?: number;
 }
 
 /**
  * A remote cache layer on Redis for `MultiLayerCache`: `GET`, `SET PX`, `UNLINK`, prefix deletion with
- * `SCAN` (on every master of a Cluster) and tag sets kept by a small script. The cache guards it with its
- * own circuit breaker and timeouts; the layer itself only maps calls to commands.
+ * `SCAN` (on every master of a Cluster) and tag sets kept by a small script, which also drops a few members
+ * whose keys are gone on every write (see {@link RedisCacheLayerOptions.tagPruneSample}). The cache guards
+ * it with its own circuit breaker and timeouts; the layer itself only maps calls to commands.
  *
  * @example
  * const cache = new MultiLayerCache({
@@ -53,6 +46,10 @@ export class RedisCacheLayer implements CacheLayer {
   private readonly client: RedisClient;
   private readonly scanCount: number;
   private readonly cluster: boolean;
+  private readonly pruneSample: number;
+  /** ioredis `keyPrefix`: added to KEYS but not to members, so the inline EXISTS adds it itself. */
+  private readonly keyPrefix: string;
+  private prunesRunning = 0;
 
   constructor(options: RedisCacheLayerOptions) {
     const v = new OptionsValidator('RedisCacheLayer');
@@ -63,12 +60,15 @@ export class RedisCacheLayer implements CacheLayer {
       }
       v.string('name', options.name);
       v.integer('scanCount', options.scanCount, 1);
+      v.integer('tagPruneSample', options.tagPruneSample, 0);
     }
     v.throwIfInvalid();
     this.client = options.client;
     this.name = options.name ?? 'redis';
     this.scanCount = options.scanCount ?? 500;
     this.cluster = 'isCluster' in options.client && options.client.isCluster === true;
+    this.pruneSample = options.tagPruneSample ?? 10;
+    this.keyPrefix = this.cluster ? '' : ((options.client as Redis).options?.keyPrefix ?? '');
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -82,7 +82,51 @@ export class RedisCacheLayer implements CacheLayer {
       return;
     }
     const tagTtl = ttlMs === Infinity ? -1 : Math.max(1, Math.ceil(ttlMs));
-    await Promise.all([write, ...tagKeys.map((tagKey) => tagScript.run(this.client, [tagKey], [key, tagTtl]))]);
+    if (!this.cluster) {
+      // One connection: Redis runs the SET before the scripts, so a script never sees this key missing.
+      await Promise.all([write, ...tagKeys.map((tagKey) => tagScript.run(this.client, [tagKey], [key, tagTtl, this.pruneSample, 1, this.keyPrefix]))]);
+      return;
+    }
+    // Cluster: the key and its tag sets are on different slots, maybe different nodes. The key is written
+    // before it joins any set, which is what makes client-side pruning safe (see pruneTag).
+    await write;
+    const sample = this.pruneSample > 0 && this.prunesRunning < MAX_CLUSTER_PRUNES ? this.pruneSample : 0;
+    const samples = (await Promise.all(tagKeys.map((tagKey) => tagScript.run(this.client, [tagKey], [key, tagTtl, sample, 0])))) as [string[], [string, string][]][];
+    if (sample === 0) return;
+    this.prunesRunning++;
+    void Promise.all(tagKeys.map((tagKey, i) => this.pruneTag(tagKey, samples[i]?.[0] ?? [], samples[i]?.[1] ?? [])))
+      // Housekeeping: a failed round leaves members or pending markers behind, which a later round or
+      // deleteByTag handles; the write itself has succeeded.
+      .catch(() => {})
+      .finally(() => this.prunesRunning--);
+  }
+
+  /**
+   * Cluster pruning of one tag set, given sampled members and sampled pending markers (`[token, key]`).
+   * A member whose key is missing becomes a marker of this round (still expanded by deleteByTag), its key is
+   * checked again, and the marker is then dropped, or turned back into a member if the key exists again.
+   * A key that is written and tagged meanwhile was written before its SADD: if the SADD came before the
+   * marker, the second check sees the key; if after, the key is a member again. A round drops only its own
+   * markers (or a sampled one, after checking its key), so a live, tagged key is never out of its set.
+   */
+  private async pruneTag(tagKey: string, members: readonly string[], markers: readonly (readonly [string, string])[]): Promise<void> {
+    const firstCheck = await this.existing(members);
+    const missing = members.filter((_, i) => !firstCheck[i]);
+    const token = randomBytes(TOKEN_LENGTH / 2).toString('hex');
+    const marked = missing.length === 0 ? [] : ((await markTagMembersScript.run(this.client, [tagKey], [token, ...missing])) as string[]);
+    const toSettle: (readonly [string, string])[] = [...marked.map((key) => [token, key] as const), ...markers];
+    if (toSettle.length === 0) return;
+    const secondCheck = await this.existing(toSettle.map(([, key]) => key));
+    await settleTagMarkersScript.run(
+      this.client,
+      [tagKey],
+      toSettle.flatMap(([owner, key], i) => [owner, key, secondCheck[i] ? '1' : '0']),
+    );
+  }
+
+  /** Whether each key exists, one EXISTS per key (keys of a Cluster may live in different slots). */
+  private async existing(keys: readonly string[]): Promise<boolean[]> {
+    return Promise.all(keys.map(async (key) => (await this.client.exists(key)) === 1));
   }
 
   async delete(keys: readonly string[]): Promise<void> {
@@ -104,8 +148,8 @@ export class RedisCacheLayer implements CacheLayer {
   }
 
   async deleteByTag(tagKey: string): Promise<number> {
-    const members = (await popTagScript.run(this.client, [tagKey], [])) as string[];
-    return this.unlink(members);
+    const keys = (await popTagScript.run(this.client, [tagKey], [])) as string[];
+    return this.unlink(keys);
   }
 
   /** UNLINK in one command, or one per key on a Cluster (keys of a batch may live in different slots). */
