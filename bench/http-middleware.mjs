@@ -2,7 +2,8 @@
 // rate limit, metrics) costs a hello-world route, on node:http, Express 5 and Fastify 5. Each server runs
 // in its own process; autocannon drives it from this one; bare and stack rounds alternate so drift in
 // machine load hits all alike. Target: the stack keeps at least 95% of the bare throughput.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { table } from './harness.mjs';
@@ -11,8 +12,21 @@ const DURATION_S = Number(process.env.BENCH_HTTP_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 const serverScript = fileURLToPath(new URL('./http-bench-server.mjs', import.meta.url));
 
+// Servers on CPU 0, this process (autocannon) on CPU 1, when `taskset` can do it: without pinning the
+// scheduler moves both around and the per-request figures wander by 20%.
+const pinned = (() => {
+  if (availableParallelism() < 2) return false;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 async function startServer(kind, variant) {
-  const child = spawn(process.execPath, [serverScript, kind, variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, args] = pinned ? ['taskset', ['-c', '0', process.execPath, serverScript, kind, variant]] : [process.execPath, [serverScript, kind, variant]];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
     child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
     child.once('exit', (code) => reject(new Error(`${kind}/${variant} server exited with ${code}`)));
@@ -77,7 +91,7 @@ for (const kind of (process.env.BENCH_HTTP_SERVERS ?? 'node,express,fastify').sp
   ]);
 }
 
-console.log(`\n## HTTP middleware stack (autocannon, 32 connections, ${ROUNDS} x ${DURATION_S} s per variant, interleaved)\n`);
+console.log(`\n## HTTP middleware stack (autocannon, 32 connections, ${ROUNDS} x ${DURATION_S} s per variant, interleaved${pinned ? '; server on CPU 0, load generator on CPU 1' : ''})\n`);
 table(
   ['server', 'bare hello-world', 'bare + the same 6 headers, fixed', 'with the stack (cost vs bare)', 'stack vs same headers', 'server CPU per request: bare / headers / stack', 'non-2xx with the stack'],
   rows,
