@@ -187,8 +187,11 @@ export class AdaptiveRateLimiter {
     const factor = this.combine(loadFactor, behaviorFactor);
     const limit = this.scaled(factor);
     const result = this.store.consume(key, limit);
-    if (result instanceof Promise) return result.then((r) => this.conclude(key, r, limit, factor, loadFactor, behaviorFactor));
-    return this.conclude(key, result, limit, factor, loadFactor, behaviorFactor);
+    // Any thenable, not only a native promise: a custom store may return one from another realm or library.
+    if (typeof (result as Partial<PromiseLike<KeyedRateLimitResult>>).then === 'function') {
+      return Promise.resolve(result).then((r) => this.conclude(key, r, limit, factor, loadFactor, behaviorFactor));
+    }
+    return this.conclude(key, result as KeyedRateLimitResult, limit, factor, loadFactor, behaviorFactor);
   }
 
   private conclude(key: string, result: KeyedRateLimitResult, limit: KeyedLimit, factor: number, loadFactor: number, behaviorFactor: number): AdaptiveRateLimitDecision {

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { OptionsValidator } from '../../core/options.js';
-import { HttpResilience, requestIdOf, storeRequestId, type RequestStart } from './http-resilience.js';
+import { closedStatus, HttpResilience, requestIdOf, storeRequestId, type RequestStart } from './http-resilience.js';
 import type { HttpReply } from './http-reply.js';
 import { sendReply } from './http-reply.js';
 import type { RouteInterceptor } from './route-interceptor.js';
@@ -26,10 +26,30 @@ function send(res: Response, reply: HttpReply): void {
   if (!res.headersSent) sendReply(res, reply);
 }
 
-/** The matched route's template, prefixed by the router's mount path (`/api` + `/quotes/:id`), if a route matched. */
+const ROUTE_TEMPLATE = Symbol('antifragile.express.routeTemplate');
+
+/**
+ * Makes `req` remember the template of the route that matched, with its router's mount path
+ * (`/api` + `/quotes/:id`), as Express sets `req.route`: by the time the response closes, Express has
+ * restored `req.baseUrl` to the outer router's, so reading it then would lose the prefix.
+ */
+function rememberRouteTemplate(req: Request): void {
+  let route: unknown;
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => route,
+    set: (value: unknown) => {
+      route = value;
+      const path = (value as { path?: unknown } | undefined)?.path;
+      (req as unknown as Record<symbol, string | undefined>)[ROUTE_TEMPLATE] = typeof path === 'string' ? (req.baseUrl ?? '') + path : undefined;
+    },
+  });
+}
+
+/** The template remembered by {@link rememberRouteTemplate}, if a route matched. */
 function routeOf(req: Request): string | undefined {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? req.baseUrl + path : undefined;
+  return (req as unknown as Record<symbol, string | undefined>)[ROUTE_TEMPLATE];
 }
 
 /**
@@ -52,20 +72,17 @@ export function expressResilience(resilience: HttpResilience): ExpressResilience
     storeRequestId(req, start.requestId);
     const h = start.headers;
     for (let i = 0; i < h.length; i += 2) res.setHeader(h[i] as string, h[i + 1] as string);
-    if (watch) res.on('finish', () => resilience.finish(start, req.method, routeOf(req), res.statusCode));
+    if (watch) {
+      rememberRouteTemplate(req);
+      res.once('close', () => resilience.finish(start, req.method, routeOf(req), closedStatus(res)));
+    }
     if (start.reply !== undefined) return send(res, start.reply);
     next();
   };
   const middleware: RequestHandler = (req, res, next) => {
-    let start: RequestStart | Promise<RequestStart>;
-    try {
-      start = resilience.begin(req, req.originalUrl);
-    } catch (error) {
-      next(error);
-      return;
-    }
+    const start = resilience.begin(req, req.originalUrl);
     if (!(start instanceof Promise)) return proceed(req, res, next, start);
-    start.then((s) => proceed(req, res, next, s), next);
+    start.then((s) => proceed(req, res, next, s)).catch(next);
   };
   const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
     if (res.headersSent) return next(error);
@@ -74,7 +91,7 @@ export function expressResilience(resilience: HttpResilience): ExpressResilience
     send(res, reply);
   };
   const route: ExpressResilience['route'] = (interceptor, handler, routeKey) => async (req, res, next) => {
-    const key = routeKey ?? `${req.method}:${(req.route as { path?: string } | undefined)?.path ?? req.path}`;
+    const key = routeKey ?? `${req.method}:${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? req.path}`;
     try {
       const outcome = await interceptor.execute(key, ({ signal }) => handler(req, signal));
       if (outcome.kind === 'fallback') send(res, outcome.reply);

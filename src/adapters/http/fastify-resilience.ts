@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteHandlerMethod } from 'fastify';
 import { OptionsValidator } from '../../core/options.js';
-import { HttpResilience, requestIdOf, storeRequestId, type RequestStart } from './http-resilience.js';
+import { closedStatus, HttpResilience, requestIdOf, storeRequestId, type RequestStart } from './http-resilience.js';
 import type { HttpReply } from './http-reply.js';
 import type { RouteInterceptor } from './route-interceptor.js';
 
@@ -38,7 +38,7 @@ export async function fastifyResilience(fastify: FastifyInstance, options: Fasti
     for (let i = 0; i < h.length; i += 2) reply.header(h[i] as string, h[i + 1] as string);
     if (watch) {
       const res = reply.raw;
-      res.on('finish', () => resilience.finish(start, request.method, request.routeOptions.url, res.statusCode));
+      res.once('close', () => resilience.finish(start, request.method, request.routeOptions.url, closedStatus(res)));
     }
     if (start.reply !== undefined) {
       send(reply, start.reply);
@@ -48,18 +48,9 @@ export async function fastifyResilience(fastify: FastifyInstance, options: Fasti
   };
   // A callback-style hook: Fastify runs it without a promise per request.
   fastify.addHook('onRequest', (request, reply, done) => {
-    let start: RequestStart | Promise<RequestStart>;
-    try {
-      start = resilience.begin(request.raw, request.url);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
+    const start = resilience.begin(request.raw, request.url);
     if (!(start instanceof Promise)) return proceed(request, reply, done, start);
-    start.then(
-      (s) => proceed(request, reply, done, s),
-      (error: unknown) => done(error as Error),
-    );
+    start.then((s) => proceed(request, reply, done, s)).catch((error: unknown) => done(error as Error));
   });
   fastify.setErrorHandler((error, request, reply) => {
     const answer = resilience.errorReply(error, requestIdOf(request.raw), request.url.split('?')[0]);

@@ -15,10 +15,15 @@ export function jsonReply(status: number, body: unknown, contentType = 'applicat
   return { status, headers: { ...headers, 'content-type': contentType }, body: JSON.stringify(body) };
 }
 
-/** Sends `reply` on a node:http response (headers already set on `res` are kept unless the reply overrides them). */
+/**
+ * Sends `reply` on a node:http response (headers already set on `res` are kept unless the reply overrides
+ * them). When an answer has already started (headers sent, e.g. a handler failed mid-stream), it cannot be
+ * replaced: the response is destroyed, so the client sees a failed exchange rather than a truncated answer
+ * that looks complete.
+ */
 export function sendReply(res: ServerResponse, reply: HttpReply): void {
   if (res.headersSent) {
-    if (!res.writableEnded) res.end();
+    if (!res.writableEnded) res.destroy();
     return;
   }
   res.statusCode = reply.status;

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { OptionsValidator } from '../../core/options.js';
 import { reportCallbackError } from '../../core/report-callback-error.js';
@@ -113,8 +113,8 @@ export class HttpResilience {
 
   /**
    * Starts handling a request: resolves the request id, answers health probes, applies the degradation gate
-   * and then the rate limit. Synchronous unless the rate limit's store is remote (then a promise). Rejects
-   * (or throws) only if that store fails.
+   * and then the rate limit. Synchronous unless the rate limit's store is remote (then a promise). Never
+   * throws or rejects: a failing rate limit becomes the start's error `reply`, with the request id.
    * @param req the request (Fastify: `request.raw`).
    * @param url the request URL or path (a query string is ignored). @default req.url
    */
@@ -141,22 +141,29 @@ export class HttpResilience {
     }
     const rateLimit = this.options.rateLimit;
     if (rateLimit === undefined) return start;
-    const verdict = rateLimit.check(req);
-    if (verdict instanceof Promise) return verdict.then((v) => this.admit(start, v));
+    let verdict: RateLimitVerdict | Promise<RateLimitVerdict>;
+    try {
+      verdict = rateLimit.check(req);
+    } catch (error) {
+      return this.refuse(start, error);
+    }
+    if (verdict instanceof Promise) return verdict.then((v) => this.admit(start, v), (error: unknown) => this.refuse(start, error));
     return this.admit(start, verdict);
   }
 
-  /** Whether the glue must call {@link finish} when a response finishes (metrics, or a rate limit that learns from outcomes). */
+  /** Whether the glue must call {@link finish} when a response closes (metrics, or a rate limit that learns from outcomes). */
   get watchesResponses(): boolean {
     return this.metrics !== undefined || this.options.rateLimit?.recordsOutcomes === true;
   }
 
   /**
-   * Tells the metrics and the rate limit how a request ended; the glue calls it on the response's `finish`.
+   * Tells the metrics and the rate limit how a request ended; the glue calls it once, when the response
+   * closes (see {@link closedStatus}).
    * @param route the route template when the server knows it.
    */
   finish(start: RequestStart, method: string, route: string | undefined, statusCode: number): void {
-    if (start.rateLimitKey !== undefined) this.options.rateLimit?.recordOutcome(start.rateLimitKey, statusCode);
+    // A client that went away (499) is not judged on an answer it never got.
+    if (start.rateLimitKey !== undefined && statusCode !== CLIENT_CLOSED_REQUEST) this.options.rateLimit?.recordOutcome(start.rateLimitKey, statusCode);
     const metrics = this.metrics;
     if (metrics === undefined) return;
     try {
@@ -181,4 +188,20 @@ export class HttpResilience {
     else start.rateLimitKey = verdict.key;
     return start;
   }
+
+  private refuse(start: RequestStart, error: unknown): RequestStart {
+    start.reply = this.errorReply(error, start.requestId, start.path);
+    return start;
+  }
+}
+
+/** Status recorded for a request whose client went away before the answer was complete (nginx's convention). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/**
+ * The status to record for a response that closed: its status code when it was sent completely, else
+ * {@link CLIENT_CLOSED_REQUEST} (the client disconnected first). @internal
+ */
+export function closedStatus(res: ServerResponse): number {
+  return res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpResilience, RequestStart } from './http-resilience.js';
-import { storeRequestId } from './http-resilience.js';
+import { closedStatus, storeRequestId } from './http-resilience.js';
 import { sendReply } from './http-reply.js';
 import { readJsonBody } from './read-json-body.js';
 import type { RouteInterceptor } from './route-interceptor.js';
@@ -45,14 +45,14 @@ export function nodeHttpHandler(resilience: HttpResilience, handler: NodeHttpHan
   const watch = resilience.watchesResponses;
   const fail = (res: ServerResponse, start: RequestStart, error: unknown): void => {
     const reply = resilience.errorReply(error, start.requestId, start.path);
-    if (reply.status === 413) res.setHeader('connection', 'close');
+    if (reply.status === 413 && !res.headersSent) res.setHeader('connection', 'close');
     sendReply(res, reply);
   };
   const proceed = (req: IncomingMessage, res: ServerResponse, start: RequestStart): void => {
     storeRequestId(req, start.requestId);
     const h = start.headers;
     for (let i = 0; i < h.length; i += 2) res.setHeader(h[i] as string, h[i + 1] as string);
-    if (watch) res.on('finish', () => resilience.finish(start, req.method ?? 'GET', undefined, res.statusCode));
+    if (watch) res.once('close', () => resilience.finish(start, req.method ?? 'GET', undefined, closedStatus(res)));
     if (start.reply !== undefined) return sendReply(res, start.reply);
     try {
       const result = handler(req, res, new RequestContext(req, start.requestId, start.path, resilience.maxBodyBytes));
@@ -62,18 +62,9 @@ export function nodeHttpHandler(resilience: HttpResilience, handler: NodeHttpHan
     }
   };
   return (req, res) => {
-    let start: RequestStart | Promise<RequestStart>;
-    try {
-      start = resilience.begin(req);
-    } catch (error) {
-      sendReply(res, resilience.errorReply(error, undefined, undefined));
-      return;
-    }
+    const start = resilience.begin(req);
     if (!(start instanceof Promise)) return proceed(req, res, start);
-    start.then(
-      (s) => proceed(req, res, s),
-      (error: unknown) => sendReply(res, resilience.errorReply(error, undefined, undefined)),
-    );
+    void start.then((s) => proceed(req, res, s));
   };
 }
 

@@ -32,6 +32,13 @@ export interface RateLimitMiddlewareOptions {
   isClientError?: (statusCode: number) => boolean;
   /** Whether allowed responses carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` too. @default true */
   headers?: boolean;
+  /**
+   * What a request gets when the limiter's store fails (a custom store throwing; the Redis store has its own
+   * outage modes and does not throw): `'allow'` lets it through unlimited, `'refuse'` answers 503
+   * (`RATE_LIMIT_UNAVAILABLE`). The first failure after a success is reported as a process warning.
+   * @default 'allow'
+   */
+  onStoreFailure?: 'allow' | 'refuse';
 }
 
 /** What the rate limit decided about one request ({@link RateLimitMiddleware.check}). */
@@ -50,8 +57,8 @@ export interface RateLimitVerdict {
 /** The same rate limit for three servers. */
 export interface RateLimitMiddleware {
   /**
-   * For a plain `node:http` server: resolves `true` when it answered the request (429 or 403) and `false`
-   * when the request may go on. Rejects only if the limiter's store fails.
+   * For a plain `node:http` server: resolves `true` when it answered the request (429, 403, or 503 when the
+   * store fails and `onStoreFailure` is `'refuse'`) and `false` when the request may go on.
    */
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** Express 5 middleware: `app.use(rateLimit.express)`. */
@@ -63,7 +70,8 @@ export interface RateLimitMiddleware {
   fastify(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
   /**
    * The verdict on a request without answering it, for glue that answers itself (`HttpResilience` uses it):
-   * synchronous unless the limiter's store is remote. Throws (or rejects) only if the store fails.
+   * synchronous unless the limiter's store is remote. Never throws or rejects: a store failure gives the
+   * `onStoreFailure` verdict.
    */
   check(req: IncomingMessage): RateLimitVerdict | Promise<RateLimitVerdict>;
   /** Records how a request of `key` ended: a client error (`isClientError`) shrinks the key's limit. */
@@ -102,6 +110,16 @@ const defaultIsClientError = (status: number): boolean => status >= 400 && statu
 
 const NO_HEADERS: readonly string[] = Object.freeze([]);
 const UNLIMITED: RateLimitVerdict = Object.freeze({ refusal: undefined, headers: NO_HEADERS, key: undefined });
+const STORE_UNAVAILABLE: RateLimitVerdict = Object.freeze({
+  refusal: new HttpError(503, 'Service Unavailable', 'The rate limit cannot be checked right now.', { code: 'RATE_LIMIT_UNAVAILABLE', retryAfterMs: 1_000 }),
+  headers: NO_HEADERS,
+  key: undefined,
+});
+
+/** Whether `value` is a promise or any other thenable (a custom store may return one from another realm or library). */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as Partial<PromiseLike<T>> | null)?.then === 'function';
+}
 
 /**
  * HTTP glue for an {@link AdaptiveRateLimiter} and an {@link AbuseDetector}, for `node:http`, Express 5 and
@@ -131,6 +149,15 @@ export function createRateLimitMiddleware(options: RateLimitMiddlewareOptions): 
   const isClientError = options.isClientError ?? defaultIsClientError;
   const sendHeaders = options.headers !== false;
   const recordsOutcomes = limiter?.behavior !== undefined;
+  const refuseOnStoreFailure = options.onStoreFailure === 'refuse';
+  let storeFailing = false;
+  const storeFailed = (error: unknown): RateLimitVerdict => {
+    if (!storeFailing) {
+      storeFailing = true;
+      reportCallbackError(error, 'createRateLimitMiddleware limiter store');
+    }
+    return refuseOnStoreFailure ? STORE_UNAVAILABLE : UNLIMITED;
+  };
 
   const recordOutcome = (key: string, statusCode: number): void => {
     if (!recordsOutcomes) return;
@@ -145,6 +172,7 @@ export function createRateLimitMiddleware(options: RateLimitMiddlewareOptions): 
   };
 
   const verdictOf = (key: string, decision: AdaptiveRateLimitDecision): RateLimitVerdict => {
+    storeFailing = false;
     const headers = sendHeaders || !decision.allowed ? rateLimitHeaders(decision) : NO_HEADERS;
     return decision.allowed ? { refusal: undefined, headers, key } : { refusal: tooManyRequests(decision), headers, key: undefined };
   };
@@ -169,8 +197,14 @@ export function createRateLimitMiddleware(options: RateLimitMiddlewareOptions): 
     }
     if (limiter === undefined) return { refusal: undefined, headers: NO_HEADERS, key };
     const k = key;
-    const decision = limiter.decide(k);
-    return decision instanceof Promise ? decision.then((d) => verdictOf(k, d)) : verdictOf(k, decision);
+    let decision: AdaptiveRateLimitDecision | PromiseLike<AdaptiveRateLimitDecision>;
+    try {
+      decision = limiter.decide(k);
+    } catch (error) {
+      return storeFailed(error);
+    }
+    if (isThenable(decision)) return Promise.resolve(decision).then((d) => verdictOf(k, d), storeFailed);
+    return verdictOf(k, decision);
   };
 
   /** Applies a verdict to a node:http response: `true` when it answered the request. */
@@ -196,13 +230,7 @@ export function createRateLimitMiddleware(options: RateLimitMiddlewareOptions): 
     recordOutcome,
     recordsOutcomes,
     express(req, res, next) {
-      let verdict: RateLimitVerdict | Promise<RateLimitVerdict>;
-      try {
-        verdict = check(req);
-      } catch (error) {
-        next(error);
-        return;
-      }
+      const verdict = check(req);
       if (!(verdict instanceof Promise)) {
         if (!apply(verdict, res)) next();
         return;
@@ -271,6 +299,7 @@ function validate(options: RateLimitMiddlewareOptions): void {
   v.func('key', o.key);
   v.func('isClientError', o.isClientError);
   v.boolean('headers', o.headers);
+  v.oneOf('onStoreFailure', o.onStoreFailure, ['allow', 'refuse']);
   v.throwIfInvalid();
 }
 

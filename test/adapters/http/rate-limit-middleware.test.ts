@@ -8,6 +8,7 @@ import { InvalidOptionsError } from '../../../src/core/options.js';
 import { VirtualClock } from '../../../src/core/virtual-clock.js';
 import { AbuseDetector } from '../../../src/protection/abuse-detector.js';
 import { AdaptiveRateLimiter } from '../../../src/protection/adaptive-rate-limiter.js';
+import { LocalRateLimitStore } from '../../../src/protection/local-rate-limit-store.js';
 import { failOnUnhandledRejections } from '../../support/no-unhandled-rejections.js';
 
 failOnUnhandledRejections();
@@ -198,22 +199,54 @@ describe('rate limit middleware: keys and options', () => {
     ]);
   });
 
-  it('passes a failing store to Express as an error, and rejects handle()', async () => {
-    const limiter = new AdaptiveRateLimiter({ capacity: 1, refillPerSecond: 1, store: { consume: () => Promise.reject(new Error('store down')) } });
-    const middleware = createRateLimitMiddleware({ limiter });
+  it('lets requests through when the store fails (warning once per outage), or answers 503 with onStoreFailure: refuse', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const clock = new VirtualClock();
+    const state = { down: true, sync: false };
+    const local = new LocalRateLimitStore({ clock });
+    const store = {
+      consume: (key: string, limit: { capacity: number; refillPerSecond: number }) => {
+        if (state.down && state.sync) throw new Error('store down (sync)');
+        if (state.down) return Promise.reject(new Error('store down'));
+        return local.consume(key, limit);
+      },
+    };
+    const allowing = createRateLimitMiddleware({ limiter: new AdaptiveRateLimiter({ capacity: 1, refillPerSecond: 1, clock, store }) });
+    const refusing = createRateLimitMiddleware({ limiter: new AdaptiveRateLimiter({ capacity: 1, refillPerSecond: 1, clock, store }), onStoreFailure: 'refuse' });
     const app = express();
-    app.use(middleware.express);
-    app.use((_req, res) => res.send('ok'));
-    const errors: unknown[] = [];
-    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      errors.push(error);
-      res.status(503).end();
-    });
+    app.use((req, res, next) => (req.url.startsWith('/refusing') ? refusing : allowing).express(req, res, next));
+    app.use((_req, res) => void res.send('ok'));
     started = await listenNode(createServer(app));
-    expect((await get('/')).status).toBe(503);
-    expect(errors).toEqual([new Error('store down')]);
+    expect((await get('/a')).status).toBe(200);
+    expect((await get('/a')).status).toBe(200);
+    state.sync = true;
+    expect((await get('/a')).status).toBe(200);
+    expect(warn.mock.calls.map((c) => c[0])).toEqual(['createRateLimitMiddleware limiter store threw: store down']);
+    const refused = await get('/refusing');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({ status: 503, code: 'RATE_LIMIT_UNAVAILABLE' });
+    state.down = false;
+    expect((await get('/a')).status).toBe(200);
+    expect((await get('/a')).status).toBe(429); // the limit applies again once the store answers
+    state.down = true;
+    expect((await get('/a')).status).toBe(200);
+    expect(warn).toHaveBeenCalledTimes(3); // once per outage per middleware
+  });
+
+  it('takes any thenable from a custom store, not only a native promise', async () => {
+    const clock = new VirtualClock();
+    const local = new LocalRateLimitStore({ clock });
+    const store = {
+      consume: (key: string, limit: { capacity: number; refillPerSecond: number }) => {
+        const result = local.consume(key, limit);
+        return { then: (resolve: (value: typeof result) => void) => resolve(result) } as unknown as Promise<typeof result>;
+      },
+    };
+    const middleware = createRateLimitMiddleware({ limiter: new AdaptiveRateLimiter({ capacity: 1, refillPerSecond: 1, clock, store }) });
     const req = { headers: {}, socket: { remoteAddress: '10.0.0.9' } } as unknown as IncomingMessage;
-    await expect(middleware.handle(req, {} as ServerResponse)).rejects.toThrow('store down');
+    expect(await middleware.check(req)).toMatchObject({ refusal: undefined, key: '10.0.0.9' });
+    expect((await middleware.check(req)).refusal).toMatchObject({ status: 429 });
   });
 
   it('reads keys from headers', () => {
