@@ -24,7 +24,10 @@ export interface RedisCacheLayerOptions {
    * exists are removed, so a tag that is written forever does not keep every key it ever had. With `n`,
    * the expected share of dead members in a set that keeps receiving new keys stays under `1/n`. On a
    * standalone or Sentinel server the check runs inside the tagging script; on a Cluster (keys and tag
-   * sets live in different slots) it runs after the write, from the client, with `n` EXISTS per tag.
+   * sets live in different slots) it runs after the write, from the client, with `n` EXISTS per tag. A
+   * standalone connection whose server enforces slot rules (a cluster node reached with a plain client,
+   * Redis Enterprise, Envoy) rejects the script's check ("non local key", CROSSSLOT): the layer then
+   * switches to the client-side check for good and redoes that write.
    * `0` turns pruning off. @default 10
    */
   tagPruneSample?: number;
@@ -46,6 +49,11 @@ export class RedisCacheLayer implements CacheLayer {
   private readonly client: RedisClient;
   private readonly scanCount: number;
   private readonly cluster: boolean;
+  /**
+   * Whether tag sets are pruned from the client (see pruneTag) and keys unlinked one per command: always on
+   * a Cluster; switched on for good when a standalone connection turns out to enforce slot rules.
+   */
+  private clientSidePruning: boolean;
   private readonly pruneSample: number;
   /** ioredis `keyPrefix`: added to KEYS but not to members, so the inline EXISTS adds it itself. */
   private readonly keyPrefix: string;
@@ -67,6 +75,7 @@ export class RedisCacheLayer implements CacheLayer {
     this.name = options.name ?? 'redis';
     this.scanCount = options.scanCount ?? 500;
     this.cluster = 'isCluster' in options.client && options.client.isCluster === true;
+    this.clientSidePruning = this.cluster;
     this.pruneSample = options.tagPruneSample ?? 10;
     this.keyPrefix = this.cluster ? '' : ((options.client as Redis).options?.keyPrefix ?? '');
   }
@@ -82,13 +91,22 @@ export class RedisCacheLayer implements CacheLayer {
       return;
     }
     const tagTtl = ttlMs === Infinity ? -1 : Math.max(1, Math.ceil(ttlMs));
-    if (!this.cluster) {
+    if (!this.clientSidePruning) {
       // One connection: Redis runs the SET before the scripts, so a script never sees this key missing.
-      await Promise.all([write, ...tagKeys.map((tagKey) => tagScript.run(this.client, [tagKey], [key, tagTtl, this.pruneSample, 1, this.keyPrefix]))]);
-      return;
+      try {
+        await Promise.all([write, ...tagKeys.map((tagKey) => tagScript.run(this.client, [tagKey], [key, tagTtl, this.pruneSample, 1, this.keyPrefix]))]);
+        return;
+      } catch (error) {
+        // A server that enforces slot rules (a cluster node reached with a plain client, Redis Enterprise,
+        // a proxy) rejects the inline EXISTS of members on other slots: prune from the client from now on,
+        // and redo the tagging that way (SADD and the TTL steps are idempotent).
+        if (!isSlotRuleError(error)) throw error;
+        this.clientSidePruning = true;
+      }
     }
-    // Cluster: the key and its tag sets are on different slots, maybe different nodes. The key is written
-    // before it joins any set, which is what makes client-side pruning safe (see pruneTag).
+    // Cluster (or a server enforcing slot rules): the key and its tag sets are on different slots, maybe
+    // different nodes. The key is written before it joins any set, which is what makes client-side pruning
+    // safe (see pruneTag).
     await write;
     const sample = this.pruneSample > 0 && this.prunesRunning < MAX_CLUSTER_PRUNES ? this.pruneSample : 0;
     const samples = (await Promise.all(tagKeys.map((tagKey) => tagScript.run(this.client, [tagKey], [key, tagTtl, sample, 0])))) as [string[], [string, string][]][];
@@ -152,13 +170,33 @@ export class RedisCacheLayer implements CacheLayer {
     return this.unlink(keys);
   }
 
-  /** UNLINK in one command, or one per key on a Cluster (keys of a batch may live in different slots). */
+  /**
+   * UNLINK in one command, or one per key on a Cluster or a server enforcing slot rules (keys of a batch may
+   * live in different slots); a CROSSSLOT rejection of the single command switches to the latter for good.
+   */
   private async unlink(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    if (!this.cluster) return (this.client as Redis).unlink(...keys);
+    if (!this.clientSidePruning) {
+      try {
+        return await (this.client as Redis).unlink(...keys);
+      } catch (error) {
+        if (!isSlotRuleError(error)) throw error;
+        this.clientSidePruning = true;
+      }
+    }
     const counts = await Promise.all(keys.map((key) => this.client.unlink(key)));
     return counts.reduce((sum, n) => sum + n, 0);
   }
+}
+
+/**
+ * Whether `error` is a server refusing a command or script for touching keys outside its slot rules: a
+ * script reaching an undeclared key on another node ("Script attempted to access a non local key in a
+ * cluster node"), keys of one command in different slots (CROSSSLOT, "...do not hash to the same slot").
+ */
+function isSlotRuleError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /non[- ]local key|CROSSSLOT|(?:do not|don't) hash to the same slot/i.test(message);
 }
 
 /** Escapes Redis glob metacharacters so a prefix matches literally. */

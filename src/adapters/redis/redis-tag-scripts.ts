@@ -1,7 +1,9 @@
 import { RedisScript } from './redis-script.js';
 
 // Tag sets of RedisCacheLayer. Every script touches only its declared tag set (KEYS[1]), except the inline
-// pruning of `tagScript` (standalone/Sentinel only), which checks sampled members with EXISTS.
+// pruning of `tagScript` (standalone/Sentinel only), which checks sampled members with EXISTS. A server that
+// enforces slot rules rejects that EXISTS ("non local key", CROSSSLOT); RedisCacheLayer then switches to the
+// client-side pruning of the Cluster path, described next.
 //
 // On a Cluster a member being pruned is first turned into a *pending marker* owned by one pruning round:
 // the byte 0xFF, the round's token (TOKEN_LENGTH characters), then the key. Keys reach Redis as UTF-8 (JS
@@ -19,7 +21,9 @@ export const TOKEN_LENGTH = 16;
  * -1: forever). Then samples ARGV[3] random members (SRANDMEMBER: O(ARGV[3]) for a large set):
  * - ARGV[4] == '1' (standalone): removes, in this same atomic step, every sampled member whose key no longer
  *   exists (and settles any sampled pending marker); returns an empty array. ARGV[5] is the client's key
- *   prefix (ioredis `keyPrefix` prefixes KEYS, not members).
+ *   prefix (ioredis `keyPrefix` prefixes KEYS, not members). A server enforcing slot rules aborts the script
+ *   at the first EXISTS of a key it does not own; what ran before (SADD, TTL, removals) stays, and running
+ *   the script again in the other mode is safe.
  * - otherwise (Cluster, where members live in other slots): returns `[members, markers]` for the client to
  *   check: the sampled members other than ARGV[1], and the sampled pending markers as `[token, key]` pairs.
  */

@@ -280,45 +280,74 @@ describe('RedisCacheLayer tag-set pruning (standalone redis-server)', () => {
   });
 });
 
-/** A one-node Redis Cluster owning all 16,384 slots: scripts there may only touch their declared slot. */
-class OneNodeCluster {
-  private constructor(
-    readonly port: number,
-    private readonly dir: string,
-    private readonly child: ChildProcess,
-  ) {}
+/** A cluster-enabled redis-server (its own port and directory), answering PING. */
+async function startClusterNode(): Promise<{ port: number; dir: string; child: ChildProcess }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'af-cluster-'));
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1', '--loglevel', 'warning'],
+    { cwd: dir, stdio: 'ignore' },
+  );
+  const admin = adminClient(port);
+  try {
+    await until(async () => (await admin.ping().catch(() => '')) === 'PONG', 10_000);
+  } finally {
+    admin.disconnect();
+  }
+  return { port, dir, child };
+}
 
-  static async start(): Promise<OneNodeCluster> {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'af-cluster-'));
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1', '--loglevel', 'warning'],
-      { cwd: dir, stdio: 'ignore' },
-    );
-    const node = new OneNodeCluster(port, dir, child);
-    const admin = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: null });
-    admin.on('error', () => {});
+function adminClient(port: number): Redis {
+  const admin = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: null });
+  admin.on('error', () => {});
+  return admin;
+}
+
+/**
+ * A Redis Cluster of `count` master nodes splitting the 16,384 slots evenly (node i owns a contiguous range).
+ * Scripts there may only touch keys whose slot their node owns.
+ */
+class ClusterNodes {
+  private constructor(private readonly nodes: { port: number; dir: string; child: ChildProcess }[]) {}
+
+  static async start(count: number): Promise<ClusterNodes> {
+    const nodes = await Promise.all(Array.from({ length: count }, () => startClusterNode()));
+    const cluster = new ClusterNodes(nodes);
+    const admins = nodes.map((node) => adminClient(node.port));
     try {
-      await until(async () => (await admin.ping().catch(() => '')) === 'PONG', 10_000);
-      await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-      await until(async () => String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'), 10_000);
+      const per = Math.ceil(16_384 / count);
+      await Promise.all(admins.map((admin, i) => admin.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(Math.min(16_383, (i + 1) * per - 1)))));
+      for (const node of nodes.slice(1)) await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', String(node.port));
+      for (const admin of admins) await until(async () => String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'), 10_000);
+    } catch (error) {
+      await cluster.stop();
+      throw error;
     } finally {
-      admin.disconnect();
+      for (const admin of admins) admin.disconnect();
     }
-    return node;
+    return cluster;
+  }
+
+  /** Port of the first node (owning the first slot range). */
+  get port(): number {
+    return this.nodes[0]!.port;
   }
 
   async stop(): Promise<void> {
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGKILL');
-    await exited;
-    rmSync(this.dir, { recursive: true, force: true });
+    for (const { child, dir } of this.nodes) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
 describe('RedisCacheLayer tag-set pruning on a Redis Cluster (client-side)', () => {
-  let node: OneNodeCluster;
+  let node: ClusterNodes;
   const clients: Cluster[] = [];
   const connect = (): Cluster => {
     const client = new Cluster([{ host: '127.0.0.1', port: node.port }]);
@@ -328,7 +357,7 @@ describe('RedisCacheLayer tag-set pruning on a Redis Cluster (client-side)', () 
   };
 
   beforeAll(async () => {
-    node = await OneNodeCluster.start();
+    node = await ClusterNodes.start(1);
   });
   afterAll(async () => {
     for (const client of clients) client.disconnect();
@@ -351,5 +380,111 @@ describe('RedisCacheLayer tag-set pruning on a Redis Cluster (client-side)', () 
   it('pending markers: reached by deleteByTag, then restored or dropped', async () => {
     const cluster = connect();
     await pendingMarkers(cluster, new RedisCacheLayer({ client: cluster }), true);
+  });
+});
+
+describe('RedisCacheLayer on a server enforcing slot rules, reached with a plain (non-Cluster) client', () => {
+  // A real two-node cluster; the layer's plain ioredis client talks to node A only, as a client of a proxy
+  // or of Redis Enterprise does. Node A rejects the inline pruning's EXISTS of a key on node B's slots
+  // ("ERR Script attempted to access a non local key in a cluster node") and a multi-key UNLINK over
+  // several slots (CROSSSLOT). A one-node cluster owns every slot, so it would reject neither.
+  let nodes: ClusterNodes;
+  const clients: Redis[] = [];
+  const connect = (): Redis => {
+    const client = new Redis({ host: '127.0.0.1', port: nodes.port, retryStrategy: () => 20 });
+    client.on('error', () => {});
+    clients.push(client);
+    return client;
+  };
+  let raw: Redis;
+  /** Slot of each name, asked of the server. */
+  const slotOf = async (name: string): Promise<number> => Number(await raw.call('CLUSTER', 'KEYSLOT', name));
+  /** `count` names with `stem` whose slot is on node A (< 8192), or on node B. */
+  const names = async (stem: string, count: number, onA: boolean): Promise<string[]> => {
+    const out: string[] = [];
+    for (let i = 0; out.length < count; i++) {
+      if ((await slotOf(`${stem}${i}`)) < 8_192 === onA) out.push(`${stem}${i}`);
+    }
+    return out;
+  };
+  /** Replies of node A of one error kind (`ERR`, `CROSSSLOT`) so far. */
+  const errorReplies = async (kind: string): Promise<number> => Number(new RegExp(`errorstat_${kind}:count=(\\d+)`).exec(String(await raw.info('errorstats')))?.[1] ?? 0);
+  /**
+   * A plain client of node A, ready, and a counter of the `ERR` replies node A sent from then on (ioredis
+   * sends CLIENT SETINFO on connect, which Redis 7.0 answers with ERR: that is before the baseline).
+   */
+  const ready = async (): Promise<{ redis: Redis; errReplies: () => Promise<number> }> => {
+    const redis = connect();
+    await redis.ping();
+    const base = await errorReplies('ERR');
+    return { redis, errReplies: async () => (await errorReplies('ERR')) - base };
+  };
+
+  beforeAll(async () => {
+    nodes = await ClusterNodes.start(2);
+    raw = connect();
+  });
+  afterAll(async () => {
+    for (const client of clients) client.disconnect();
+    await nodes?.stop();
+  });
+  beforeEach(async () => {
+    await raw.flushall();
+    await raw.config('RESETSTAT');
+    await raw.ping();
+  });
+
+  it('a rejected inline pruning switches the layer to client-side pruning for good; the write succeeds', async () => {
+    const { redis, errReplies } = await ready();
+    const layer = new RedisCacheLayer({ client: redis });
+    const [tagKey] = await names('tag:', 1, true);
+    const local = await names('k:', 8, true);
+    const [remote] = await names('remote:', 1, false);
+    const [dead, dead2] = await names('dead:', 2, true);
+    await layer.set(local[0]!, 'v', 60_000, [tagKey!]);
+    // Another writer (through a slot-aware path) tagged a key that lives on node B; one local key is gone.
+    await raw.sadd(tagKey!, remote!, dead!);
+
+    // The sample (10) covers the whole set, so the inline script reaches the remote member and is rejected.
+    await layer.set(local[1]!, 'v', 60_000, [tagKey!]);
+    expect(await errReplies(), 'the inline script was rejected once').toBe(1);
+    expect(await raw.exists(local[1]!)).toBe(1);
+    expect(await raw.sismember(tagKey!, local[1]!)).toBe(1);
+    // Remembered: later writes no longer run the inline check (no new rejection).
+    for (const key of local.slice(2, 5)) await layer.set(key, 'v', 60_000, [tagKey!]);
+    expect(await errReplies()).toBe(1);
+
+    // Client-side pruning removes members whose key is gone and keeps every live one.
+    await raw.srem(tagKey!, remote!);
+    await raw.sadd(tagKey!, dead2!);
+    for (const key of local.slice(5)) await layer.set(key, 'v', 60_000, [tagKey!]);
+    await until(async () => (await raw.sismember(tagKey!, dead!)) === 0 && (await raw.sismember(tagKey!, dead2!)) === 0);
+    expect(((await raw.smembers(tagKey!)) as string[]).sort()).toEqual([...local].sort());
+    expect(await errReplies()).toBe(1);
+  });
+
+  it('deleteByTag over keys of several slots: a CROSSSLOT UNLINK is redone one key at a time', async () => {
+    const { redis } = await ready();
+    const layer = new RedisCacheLayer({ client: redis, tagPruneSample: 0 });
+    const [tagKey] = await names('tag:', 1, true);
+    const local = await names('d:', 5, true);
+    expect(new Set(await Promise.all(local.map(slotOf))).size).toBeGreaterThan(1);
+    for (const key of local) await layer.set(key, 'v', 60_000, [tagKey!]);
+    expect(await layer.deleteByTag(tagKey!)).toBe(5);
+    expect(await countExisting(raw, local)).toBe(0);
+    expect(await errorReplies('CROSSSLOT'), 'one rejected UNLINK').toBe(1);
+  });
+
+  it('tagPruneSample: 0 never runs the check, so nothing is rejected and no member is pruned', async () => {
+    const { redis, errReplies } = await ready();
+    const layer = new RedisCacheLayer({ client: redis, tagPruneSample: 0 });
+    const [tagKey] = await names('tag:', 1, true);
+    const local = await names('z:', 5, true);
+    const [remote] = await names('remote:', 1, false);
+    const [dead] = await names('dead:', 1, true);
+    await raw.sadd(tagKey!, remote!, dead!);
+    for (const key of local) await layer.set(key, 'v', 60_000, [tagKey!]);
+    expect(await errReplies()).toBe(0);
+    expect(((await raw.smembers(tagKey!)) as string[]).sort()).toEqual([...local, remote!, dead!].sort());
   });
 });
