@@ -53,9 +53,11 @@ export class DeadlineScheduler {
     return entry;
   }
 
-  /** @internal */
-  cancel(entry: TimerEntry): void {
-    if (this.heap.remove(entry)) this.sync();
+  /** @internal Whether the deadline was still pending (and is now removed). */
+  cancel(entry: TimerEntry): boolean {
+    if (!this.heap.remove(entry)) return false;
+    this.sync();
+    return true;
   }
 
   /**
@@ -71,6 +73,8 @@ export class DeadlineScheduler {
     try {
       entry?.scope.runInAsyncScope(entry.callback);
     } finally {
+      // Tell async hooks the deadline is gone (context managers keyed by async id would otherwise keep it).
+      entry?.scope.emitDestroy();
       const next = this.heap.peek();
       if (next !== undefined && next.at <= now) {
         if (!this.drainQueued) {
@@ -131,6 +135,6 @@ class Deadline implements TimerEntry, TimerHandle {
   ) {}
 
   cancel(): void {
-    this.scheduler.cancel(this);
+    if (this.scheduler.cancel(this)) this.scope.emitDestroy();
   }
 }

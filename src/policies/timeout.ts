@@ -33,7 +33,7 @@ export interface TimeoutOptions {
    */
   clock?: Clock;
   /**
-   * Instance name carried in diagnostics_channel messages.
+   * Instance name, carried in diagnostics_channel messages and used as the adapters' default metric label.
    * @default 'timeout'
    */
   name?: string;
@@ -71,6 +71,8 @@ export class Timeout implements Policy {
   readonly ms: number;
   /** What happens at the deadline. */
   readonly strategy: TimeoutStrategy;
+  /** Instance name. */
+  readonly name: string;
   private readonly clock: Clock;
   private readonly events: EventEmitter<TimeoutEvents>;
 
@@ -89,7 +91,8 @@ export class Timeout implements Policy {
     this.ms = options.ms;
     this.strategy = options.strategy ?? 'cooperative';
     this.clock = options.clock ?? systemClock;
-    this.events = new EventEmitter('timeout', options.name ?? 'timeout');
+    this.name = options.name ?? 'timeout';
+    this.events = new EventEmitter('timeout', this.name);
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */
@@ -104,7 +107,7 @@ export class Timeout implements Policy {
     const callerSignal = parent.signal;
     if (callerSignal.aborted) return Promise.reject(callerSignal.reason);
     const { ms, strategy, events } = this;
-    const scope = emitScope(events);
+    let scope = emitScope(events);
 
     return new Promise<T>((resolve, reject) => {
       const controller = new LinkedAbortController(callerSignal);
@@ -117,11 +120,13 @@ export class Timeout implements Policy {
         timer.cancel();
         controller.dispose();
         unsubscribe();
+        scope = releaseScope(scope);
         return true;
       };
       const timer = this.clock.schedule(() => {
         timeoutError = new TimeoutError(ms);
         emitTimeout(events, ms, scope);
+        scope = releaseScope(scope);
         controller.abort(timeoutError);
         if (strategy === 'aggressive' && settle()) reject(timeoutError);
       }, ms);
@@ -160,11 +165,12 @@ export class Timeout implements Policy {
     // Cooperative: the call settles when `fn` does, so the promise of `fn` is chained, not wrapped.
     const cell = new SignalCell(parent === defaultContext ? undefined : parent, parent.attempt);
     const { ms, events } = this;
-    const scope = emitScope(events);
+    let scope = emitScope(events);
     let timeoutError: TimeoutError | undefined;
     const timer = this.clock.schedule(() => {
       timeoutError = new TimeoutError(ms);
       emitTimeout(events, ms, scope);
+      scope = releaseScope(scope);
       cell.abort(timeoutError);
     }, ms);
     let pending: PromiseLike<T> | T;
@@ -173,17 +179,20 @@ export class Timeout implements Policy {
     } catch (error) {
       timer.cancel();
       cell.dispose();
+      scope = releaseScope(scope);
       return Promise.reject(error);
     }
     return Promise.resolve(pending).then(
       (value) => {
         timer.cancel();
         cell.dispose();
+        scope = releaseScope(scope);
         return value;
       },
       (error: unknown) => {
         timer.cancel();
         cell.dispose();
+        scope = releaseScope(scope);
         throw timeoutError === undefined || error === timeoutError ? error : new TimeoutError(ms, { cause: error });
       },
     );
@@ -192,12 +201,13 @@ export class Timeout implements Policy {
   private executeLazyAggressive<T>(fn: PolicyFunction<T>, parent: PolicyContext): Promise<T> {
     const cell = new SignalCell(parent === defaultContext ? undefined : parent, parent.attempt);
     const { ms, events } = this;
-    const scope = emitScope(events);
+    let scope = emitScope(events);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const timer = this.clock.schedule(() => {
         const timeoutError = new TimeoutError(ms);
         emitTimeout(events, ms, scope);
+        scope = releaseScope(scope);
         cell.abort(timeoutError);
         if (!settled) {
           settled = true;
@@ -218,6 +228,7 @@ export class Timeout implements Policy {
           settled = true;
           timer.cancel();
           cell.dispose();
+          scope = releaseScope(scope);
           resolve(value);
         },
         (error: unknown) => {
@@ -225,6 +236,7 @@ export class Timeout implements Policy {
           settled = true;
           timer.cancel();
           cell.dispose();
+          scope = releaseScope(scope);
           reject(error);
         },
       );
@@ -236,9 +248,19 @@ export class Timeout implements Policy {
 /**
  * The async context of the call, kept only while someone listens to `timeout`: a deadline may fire from a
  * clock that does not carry contexts (a VirtualClock fires in its caller's), and the event belongs to the call.
+ * Released with {@link releaseScope} once the deadline fired or the call settled, whichever comes first.
  */
 function emitScope(events: EventEmitter<TimeoutEvents>): AsyncResource | undefined {
   return events.wants('timeout') ? new AsyncResource('antifragile:timeout', { requireManualDestroy: true }) : undefined;
+}
+
+/**
+ * Ends the resource of {@link emitScope} (destroy hooks see it go, so destroy-hook-based context managers
+ * release the call's context); returns undefined for the caller to forget it, so that it ends exactly once.
+ */
+function releaseScope(scope: AsyncResource | undefined): undefined {
+  scope?.emitDestroy();
+  return undefined;
 }
 
 /** Emits `timeout` in the call's context when one was kept. */

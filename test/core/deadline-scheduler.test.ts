@@ -81,3 +81,32 @@ describe('DeadlineScheduler and async context', () => {
     expect(seen).toEqual(['caller-a', 'caller-b']);
   });
 });
+
+describe('DeadlineScheduler and async hooks', () => {
+  it('destroys the async resource of each deadline exactly once, whether it fires or is cancelled', async () => {
+    const { createHook } = await import('node:async_hooks');
+    const created: number[] = [];
+    const destroyed: number[] = [];
+    const hook = createHook({
+      init: (asyncId, type) => {
+        if (type === 'antifragile:deadline') created.push(asyncId);
+      },
+      destroy: (asyncId) => {
+        if (created.includes(asyncId)) destroyed.push(asyncId);
+      },
+    }).enable();
+    try {
+      const scheduler = new DeadlineScheduler(() => performance.now());
+      await new Promise<void>((resolve) => void scheduler.schedule(resolve, 1, true));
+      const cancelled = scheduler.schedule(() => undefined, 60_000, false);
+      cancelled.cancel();
+      cancelled.cancel(); // a second cancel destroys nothing more
+      // Node runs destroy hooks from its own immediate queue, a turn after emitDestroy.
+      for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(created).toHaveLength(2);
+      expect([...destroyed].sort()).toEqual([...created].sort());
+    } finally {
+      hook.disable();
+    }
+  });
+});

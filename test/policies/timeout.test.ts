@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
@@ -278,5 +278,111 @@ describe('Timeout: the timeout event belongs to the call', () => {
     clock.advance(10);
     expect(await call).toBeInstanceOf(TimeoutError);
     expect(seen).toEqual([10]);
+  });
+});
+
+describe('Timeout: the context kept for the timeout event is released', () => {
+  /** Records the ids of the resources a Timeout keeps for its `timeout` event, and their destroy hook calls. */
+  function watchScopes(): { created: number[]; destroyed: number[]; drained: () => Promise<void>; stop: () => void } {
+    const created: number[] = [];
+    const destroyed: number[] = [];
+    const hook = createHook({
+      init: (asyncId, type) => {
+        if (type === 'antifragile:timeout') created.push(asyncId);
+      },
+      destroy: (asyncId) => {
+        if (created.includes(asyncId)) destroyed.push(asyncId);
+      },
+    }).enable();
+    return {
+      created,
+      destroyed,
+      // Node runs destroy hooks from its own immediate queue, a turn after emitDestroy: a few turns are plenty.
+      drained: async () => {
+        for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+      },
+      stop: () => void hook.disable(),
+    };
+  }
+
+  const paths = [
+    { path: 'with a caller signal', strategy: 'cooperative' as const, signal: true },
+    { path: 'with a caller signal', strategy: 'aggressive' as const, signal: true },
+    { path: 'lazy', strategy: 'cooperative' as const, signal: false },
+    { path: 'lazy', strategy: 'aggressive' as const, signal: false },
+  ];
+  for (const { path, strategy, signal } of paths) {
+    it(`destroys it exactly once, whether the call settles in time, times out, settles late or throws (${strategy}, ${path})`, async () => {
+      const watch = watchScopes();
+      try {
+        const clock = new VirtualClock();
+        const timeout = new Timeout({ ms: 50, strategy, clock });
+        timeout.on('timeout', () => undefined);
+        const options = (): { signal: AbortSignal } | undefined => (signal ? { signal: new AbortController().signal } : undefined);
+
+        // In time.
+        expect(await timeout.execute(async () => 'fast', options())).toBe('fast');
+        // At the deadline.
+        const slow = errorOf(timeout.execute(untilAborted, options()));
+        clock.advance(50);
+        expect(await slow).toBeInstanceOf(TimeoutError);
+        // Settled after the deadline (cooperative returns the late value; aggressive has already rejected).
+        const late = manual<string>();
+        const lateCall = timeout.execute(late.fn, options()).then(
+          (value) => value,
+          (error: unknown) => error,
+        );
+        clock.advance(50);
+        late.resolve('late');
+        const lateOutcome = await lateCall;
+        if (strategy === 'cooperative') expect(lateOutcome).toBe('late');
+        else expect(lateOutcome).toBeInstanceOf(TimeoutError);
+        // A synchronous throw.
+        const thrown = errorOf(
+          timeout.execute(() => {
+            throw new Error('sync');
+          }, options()),
+        );
+        expect(await thrown).toMatchObject({ message: 'sync' });
+
+        await watch.drained();
+        expect(watch.created).toHaveLength(4);
+        expect([...watch.destroyed].sort()).toEqual([...watch.created].sort());
+        expect(clock.pendingTimers).toBe(0);
+      } finally {
+        watch.stop();
+      }
+    });
+  }
+
+  it('destroys it when the caller aborts', async () => {
+    const watch = watchScopes();
+    try {
+      const clock = new VirtualClock();
+      const timeout = new Timeout({ ms: 50, clock });
+      timeout.on('timeout', () => undefined);
+      const caller = new AbortController();
+      const call = errorOf(timeout.execute(untilAborted, { signal: caller.signal }));
+      caller.abort(new Error('caller gave up'));
+      expect(await call).toMatchObject({ message: 'caller gave up' });
+      await watch.drained();
+      expect(watch.created).toHaveLength(1);
+      expect(watch.destroyed).toEqual(watch.created);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('creates none while nobody listens to timeout', async () => {
+    const watch = watchScopes();
+    try {
+      const clock = new VirtualClock();
+      const timeout = new Timeout({ ms: 50, clock });
+      expect(await timeout.execute(async () => 1)).toBe(1);
+      await watch.drained();
+      expect(watch.created).toEqual([]);
+    } finally {
+      watch.stop();
+    }
   });
 });
