@@ -75,7 +75,7 @@ export interface HedgeOptions {
    */
   clock?: Clock;
   /**
-   * Instance name carried in diagnostics_channel messages.
+   * Instance name, carried in diagnostics_channel messages and used as the adapters' default metric label.
    * @default 'hedge'
    */
   name?: string;
@@ -123,6 +123,8 @@ const PERCENTILE_DEFAULTS = {
 export class Hedge implements Policy {
   /** Extra attempts at most. */
   readonly maxHedges: number;
+  /** Instance name. */
+  readonly name: string;
   private readonly fixedDelayMs: number;
   private readonly adaptive: AdaptiveDelay | undefined;
   private readonly events: EventEmitter<HedgeEvents>;
@@ -157,7 +159,8 @@ export class Hedge implements Policy {
 
     const clock = options.clock ?? systemClock;
     this.maxHedges = options.maxHedges ?? 1;
-    this.events = new EventEmitter('hedge', options.name ?? 'hedge');
+    this.name = options.name ?? 'hedge';
+    this.events = new EventEmitter('hedge', this.name);
     this.fixedDelayMs = d.delayMs ?? 0;
     const adaptive =
       d.percentile === undefined
@@ -172,7 +175,7 @@ export class Hedge implements Policy {
           };
     this.adaptive = adaptive;
     const shouldHandle = options.shouldHandle;
-    const where = `Hedge "${options.name ?? 'hedge'}" option shouldHandle`;
+    const where = `Hedge "${this.name}" option shouldHandle`;
     this.runtime = {
       clock,
       events: this.events,

@@ -55,9 +55,9 @@ export interface PrometheusMetricsOptions {
 /** Options of the `observe*` methods. */
 export interface ObserveOptions {
   /**
-   * Value of the `name` label. Defaults to the component's own name, or `'health'` for a {@link HealthMonitor},
-   * `'degradation'` for a {@link GracefulDegradation}, `'timeout'` for a {@link Timeout} and `'hedge'` for a
-   * {@link Hedge}, which keep theirs private (observe a second one with another `name`).
+   * Value of the `name` label. Defaults to the component's own name (a {@link Timeout}'s or {@link Hedge}'s
+   * `name` option included, `'timeout'` and `'hedge'` unless given), or `'health'` for a {@link HealthMonitor}
+   * and `'degradation'` for a {@link GracefulDegradation}, which have none (observe a second one with another `name`).
    */
   name?: string;
 }
@@ -634,10 +634,10 @@ export class PrometheusMetrics {
   /**
    * Observes a timeout: calls that reached their deadline (`kind="timed_out"`; resilience4j naming:
    * `resilience4j_timelimiter_calls_total{kind="timeout"}`). A cooperative timeout counts a call when its
-   * deadline passes, even if a late value is then returned. The `name` label defaults to `'timeout'`.
+   * deadline passes, even if a late value is then returned. The `name` label defaults to the timeout's `name`.
    */
   observeTimeout(timeout: Timeout, options: ObserveOptions = {}): Unsubscribe {
-    const name = options.name ?? 'timeout';
+    const name = options.name ?? timeout.name;
     return this.track(this.timeouts, name, timeout, () => {
       const labels = { name, kind: this.r4j ? 'timeout' : 'timed_out' };
       const timedOut = this.timeoutCalls.labels(labels);
@@ -675,10 +675,10 @@ export class PrometheusMetrics {
 
   /**
    * Observes a hedge: hedged attempts started, by reason (`delay` or `failure`), and the current hedging
-   * delay (read at scrape time). The `name` label defaults to `'hedge'`.
+   * delay (read at scrape time). The `name` label defaults to the hedge's `name`.
    */
   observeHedge(hedge: Hedge, options: ObserveOptions = {}): Unsubscribe {
-    const name = options.name ?? 'hedge';
+    const name = options.name ?? hedge.name;
     return this.track(this.hedges, name, hedge, () => {
       const [delay, failure] = HEDGE_REASONS.map((reason) => this.hedgeAttempts.labels({ name, reason }));
       delay?.inc(0);

@@ -262,15 +262,35 @@ describe('PrometheusMetrics: Timeout, Fallback, Hedge, AdaptiveConcurrency lifec
     expect(series(await scrape(metrics))).toEqual([]);
   });
 
-  it('a second Timeout or Hedge needs its own name: their default labels are fixed', () => {
+  it("labels a Timeout or Hedge with its own name, so two with distinct names are observed without { name }; the same name still throws", async () => {
     const clock = new VirtualClock();
     const metrics = createPrometheusMetrics({ clock });
-    metrics.observe(new Timeout({ ms: 10, clock, name: 'a' }));
-    metrics.observe(new Hedge({ delayMs: 5 }, { clock, name: 'a' }));
-    expect(() => metrics.observe(new Timeout({ ms: 10, clock, name: 'b' }))).toThrow(
-      /another component is already observed as "timeout"; pass \{ name \}/,
+    const pricing = new Timeout({ ms: 10, strategy: 'aggressive', clock, name: 'pricing' });
+    const stock = new Timeout({ ms: 10, strategy: 'aggressive', clock, name: 'stock' });
+    expect([pricing.name, stock.name, new Timeout({ ms: 10 }).name]).toEqual(['pricing', 'stock', 'timeout']);
+    metrics.observe(pricing);
+    expect(() => metrics.observe(stock)).not.toThrow();
+    const replicas = new Hedge({ delayMs: 5 }, { clock, name: 'replicas' });
+    expect([replicas.name, new Hedge({ delayMs: 5 }).name]).toEqual(['replicas', 'hedge']);
+    metrics.observeHedge(replicas);
+    expect(() => metrics.observeHedge(new Hedge({ delayMs: 5 }, { clock, name: 'mirrors' }))).not.toThrow();
+
+    expect((await settle(clock, stock.execute(() => after(clock, 20, 'x')))).ok).toBe(false);
+    expect((await settle(clock, replicas.execute(() => after(clock, 20, 'x')))).ok).toBe(true);
+    const e = await scrape(metrics);
+    expect(value(e, 'antifragile_timeout_calls_total', { name: 'pricing', kind: 'timed_out' })).toBe(0);
+    expect(value(e, 'antifragile_timeout_calls_total', { name: 'stock', kind: 'timed_out' })).toBe(1);
+    expect(value(e, 'antifragile_hedge_attempts_total', { name: 'replicas', reason: 'delay' })).toBe(1);
+    expect(value(e, 'antifragile_hedge_attempts_total', { name: 'mirrors', reason: 'delay' })).toBe(0);
+    expect(e.samples.some((s) => s.labels['name'] === 'timeout' || s.labels['name'] === 'hedge')).toBe(false);
+
+    // Two components with the same name still need a distinct { name }.
+    expect(() => metrics.observe(new Timeout({ ms: 10, clock, name: 'pricing' }))).toThrow(
+      /another component is already observed as "pricing"; pass \{ name \}/,
     );
-    expect(() => metrics.observe(new Hedge({ delayMs: 5 }, { clock }))).toThrow(RangeError);
+    expect(() => metrics.observe(new Hedge({ delayMs: 5 }, { clock, name: 'replicas' }))).toThrow(RangeError);
+    metrics.observe(new Timeout({ ms: 10, clock }));
+    expect(() => metrics.observe(new Timeout({ ms: 10, clock }))).toThrow(/already observed as "timeout"/);
     expect(() => metrics.observe(new Timeout({ ms: 10, clock }), { name: 'b' })).not.toThrow();
     expect(() => metrics.observe(new AdaptiveConcurrency({ algorithm: 'aimd', name: 'x', clock }))).not.toThrow();
     expect(() => metrics.observe(new AdaptiveConcurrency({ algorithm: 'gradient2', name: 'x', clock }))).toThrow(RangeError);
