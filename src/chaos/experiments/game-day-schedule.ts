@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CronSchedule } from '../../cache/cron-schedule.js';
-import { systemClock, type Clock } from '../../core/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../core/clock.js';
 import { OptionsValidator } from '../../core/options.js';
 import { reportCallbackError } from '../../core/report-callback-error.js';
 import type { Store } from '../../store/store.js';
@@ -38,9 +38,16 @@ export interface GameDayScheduleOptions extends GameDayOptions {
    * Guard consulted at each firing, before anything runs (e.g. a low-traffic check). Unless it returns (or
    * resolves) `true`, the firing is skipped with a `skipped` report saying why; when it throws or rejects, the
    * error is also reported as a process warning. Windows and chaos safety are still checked afterwards. A
-   * firing that comes while the guard is pending is skipped as overlapping.
+   * firing that comes while the guard is pending is skipped as overlapping. A guard still pending after
+   * `whenTimeoutMs`, or when the schedule is stopped, skips its firing (its late answer is ignored).
    */
   when?: () => boolean | Promise<boolean>;
+  /**
+   * How long the `when` guard may take, in ms on the schedule's clock (> 0); past it the firing is skipped
+   * with a `skipped` report saying the guard timed out, and the next firings are no longer held up.
+   * @default 30000
+   */
+  whenTimeoutMs?: number;
   /** Options every experiment runs with (passed to the host's `run`; `ChaosMonkey` hands them to `inject`/`rollback`). */
   experimentOptions?: GameDayExperimentOptions;
   /** Called with each game day's report, skipped firings included. */
@@ -72,6 +79,7 @@ export function validateGameDayScheduleOptions(v: OptionsValidator, names: unkno
   v.oneOf('pick', options.pick, PICKS);
   v.func('random', options.random);
   v.func('when', options.when);
+  v.duration('whenTimeoutMs', options.whenTimeoutMs, true);
   v.func('onReport', options.onReport);
   v.func('onFailure', options.onFailure);
   v.integer('maxReports', options.maxReports, 1);
@@ -110,6 +118,8 @@ export class GameDaySchedule {
   private readonly maxReports: number;
   private active = false;
   private inFlight = false;
+  /** Ends the pending `when` guard's wait as stopped (set only while a guard is pending). */
+  private abandonGuard: (() => void) | undefined;
 
   /** @throws InvalidOptionsError for invalid options (a bad cron pattern or timezone included). */
   constructor(
@@ -134,10 +144,14 @@ export class GameDaySchedule {
     return this;
   }
 
-  /** Stops the schedule (a game day in progress goes on; abort it with the `signal` option). Idempotent. */
+  /**
+   * Stops the schedule. A firing whose `when` guard is still pending is skipped (reported as stopped) and runs
+   * nothing; a game day already past its guard goes on (abort it with the `signal` option). Idempotent.
+   */
   stop(): void {
     this.active = false;
     this.schedule.stop();
+    this.abandonGuard?.();
   }
 
   /** Whether it is started. */
@@ -195,14 +209,9 @@ export class GameDaySchedule {
 
   private async runGuarded(names: readonly string[]): Promise<GameDayReport> {
     if (this.options.when !== undefined) {
-      let allowed: unknown;
-      try {
-        allowed = await this.options.when();
-      } catch (error) {
-        reportCallbackError(error, 'GameDaySchedule option when');
-        return this.skippedReport(names, `the when guard threw: ${messageOf(error)}`);
-      }
-      if (allowed !== true) return this.skippedReport(names, `the when guard returned ${String(allowed)}`);
+      const verdict = await this.consultGuard(this.options.when);
+      if (verdict !== undefined) return this.skippedReport(names, verdict);
+      if (!this.active) return this.skippedReport(names, 'the schedule was stopped');
     }
     const { windows: given, experimentOptions } = this.options;
     const windows = given?.map((w) => (w.timezone === undefined && this.options.timezone !== undefined ? { ...w, timezone: this.options.timezone } : w));
@@ -211,6 +220,48 @@ export class GameDaySchedule {
         ? this.host
         : { checkSafety: (name) => this.host.checkSafety(name), run: (name, o) => this.host.run(name, { ...experimentOptions, ...o }) };
     return runGameDay(host, names, { ...this.options, ...(windows === undefined ? {} : { windows }) }, this.clock, this.store);
+  }
+
+  /**
+   * Asks the `when` guard, bounded by `whenTimeoutMs` on the clock and by {@link stop}: undefined when the
+   * game day may go on, else why the firing is skipped.
+   */
+  private async consultGuard(when: () => boolean | Promise<boolean>): Promise<string | undefined> {
+    let answer: Promise<boolean>;
+    try {
+      answer = Promise.resolve(when());
+    } catch (error) {
+      reportCallbackError(error, 'GameDaySchedule option when');
+      return `the when guard threw: ${messageOf(error)}`;
+    }
+    const timeoutMs = this.options.whenTimeoutMs ?? 30_000;
+    let timer: TimerHandle | undefined;
+    const verdict = await new Promise<string | undefined>((resolve) => {
+      let settled = false;
+      const settle = (reason: string | undefined): void => {
+        if (settled) return;
+        settled = true;
+        timer?.cancel();
+        this.abandonGuard = undefined;
+        resolve(reason);
+      };
+      this.abandonGuard = () => settle('the schedule was stopped');
+      // Like the schedule's own timer, this one never keeps the process alive.
+      timer = this.clock.schedule(() => settle(`the when guard did not answer within ${timeoutMs} ms`), timeoutMs, { keepAlive: false });
+      answer.then(
+        (allowed: unknown) => {
+          if (settled) return;
+          if (!this.active) settle('the schedule was stopped');
+          else settle(allowed === true ? undefined : `the when guard returned ${String(allowed)}`);
+        },
+        (error: unknown) => {
+          // Reported even when it comes too late to decide the firing.
+          reportCallbackError(error, 'GameDaySchedule option when');
+          settle(`the when guard threw: ${messageOf(error)}`);
+        },
+      );
+    });
+    return verdict;
   }
 
   /** A game day that did not start, recorded in the store as `runGameDay` records its own. */

@@ -295,13 +295,95 @@ describe('GameDaySchedule overlapping firings', () => {
     register('a');
     let release: (ok: boolean) => void = () => undefined;
     const guard = vi.fn(() => new Promise<boolean>((resolve) => (release = resolve)));
-    schedule(['a'], { when: guard });
+    schedule(['a'], { when: guard, whenTimeoutMs: 5 * HOUR });
     await clock.advanceAsync(1 + 4 * HOUR);
     expect(guard).toHaveBeenCalledTimes(1);
     expect(reports.map((r) => r.reason)).toEqual(['the previous game day is still running']);
     release(false);
     await clock.advanceAsync(0);
     expect(reports.map((r) => r.reason)).toEqual(['the previous game day is still running', 'the when guard returned false']);
+  });
+});
+
+describe('GameDaySchedule guard bounded by stop and whenTimeoutMs', () => {
+  it('runs nothing when the guard answers true after stop(), and reports the firing as skipped because stopped', async () => {
+    const { clock, store, log, register, reports, schedule } = setup();
+    register('a');
+    let release: (ok: boolean) => void = () => undefined;
+    const s = schedule(['a'], { when: () => new Promise<boolean>((resolve) => (release = resolve)) });
+    await clock.advanceAsync(1);
+    expect(s.busy).toBe(true);
+    s.stop();
+    await clock.advanceAsync(0);
+    expect(reports.map((r) => [r.status, r.reason, r.startedAt])).toEqual([['skipped', 'the schedule was stopped', MIDNIGHT]]);
+    expect(reports[0]?.skipped).toEqual([{ name: 'a', reason: 'the schedule was stopped' }]);
+    expect(s.busy).toBe(false);
+    expect(clock.pendingTimers).toBe(0);
+    // The guard's late "yes" changes nothing.
+    release(true);
+    await clock.advanceAsync(2_000);
+    expect(log).toEqual([]);
+    expect(reports).toHaveLength(1);
+    const [event] = await store.getChaosEvents({ experimentId: `game-day:${reports[0]?.id}` });
+    expect(event).toMatchObject({ type: 'game-day', data: { status: 'skipped', reason: 'the schedule was stopped' } });
+  });
+
+  it('runs nothing when the monkey is disposed (Nest onModuleDestroy) while the guard is pending', async () => {
+    const { clock, monkey, log, register, reports, schedule } = setup();
+    register('a');
+    schedule(['a'], { when: () => new Promise<boolean>((resolve) => clock.schedule(() => resolve(true), 50)) });
+    await clock.advanceAsync(10);
+    monkey.dispose();
+    await clock.advanceAsync(1_000);
+    expect(log).toEqual([]);
+    expect(reports.map((r) => [r.status, r.reason])).toEqual([['skipped', 'the schedule was stopped']]);
+  });
+
+  it('skips the firing when the guard does not settle within whenTimeoutMs (default 30 s), and later firings run', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const { clock, log, register, reports, schedule } = setup();
+    register('a');
+    const guards: (() => Promise<boolean>)[] = [() => new Promise<boolean>(() => undefined), () => Promise.resolve(true)];
+    const s = schedule(['a'], { when: () => (guards.shift() as () => Promise<boolean>)() });
+    await clock.advanceAsync(1 + 29_999);
+    expect(reports).toEqual([]);
+    expect(s.busy).toBe(true);
+    await clock.advanceAsync(1);
+    expect(reports.map((r) => [r.status, r.reason, r.startedAt])).toEqual([['skipped', 'the when guard did not answer within 30000 ms', MIDNIGHT + 30_000]]);
+    expect(s.busy).toBe(false);
+    await clock.advanceAsync(4 * HOUR);
+    expect(reports.map((r) => r.status)).toEqual(['skipped', 'completed']);
+    expect(log).toEqual(['inject a at 2024-06-01T04:00:00.000Z', 'rollback a at 2024-06-01T04:00:01.000Z']);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('honours a custom whenTimeoutMs and ignores a late answer', async () => {
+    const { clock, log, register, reports, schedule } = setup();
+    register('a');
+    schedule(['a'], { whenTimeoutMs: 100, when: () => new Promise<boolean>((resolve) => clock.schedule(() => resolve(true), 150)) });
+    await clock.advanceAsync(100);
+    expect(reports).toEqual([]);
+    await clock.advanceAsync(1);
+    expect(reports.map((r) => r.reason)).toEqual(['the when guard did not answer within 100 ms']);
+    await clock.advanceAsync(5_000);
+    expect(log).toEqual([]);
+    expect(reports).toHaveLength(1);
+  });
+
+  it('leaves no timer once a guard answered in time', async () => {
+    const { clock, register, reports, schedule } = setup();
+    register('a');
+    schedule(['a'], { when: () => false });
+    await clock.advanceAsync(1);
+    expect(reports.map((r) => r.reason)).toEqual(['the when guard returned false']);
+    // Only the cron timer is left.
+    expect(clock.pendingTimers).toBe(1);
+  });
+
+  it('rejects a whenTimeoutMs that is not a positive duration', () => {
+    const { monkey } = setup();
+    expect(issuesOf(() => monkey.scheduleGameDay(['a'], { cron: '0 */4 * * *', whenTimeoutMs: 0 }))).toEqual(['whenTimeoutMs']);
+    expect(issuesOf(() => monkey.scheduleGameDay(['a'], { cron: '0 */4 * * *', whenTimeoutMs: '30s' as never }))).toEqual(['whenTimeoutMs']);
   });
 });
 
