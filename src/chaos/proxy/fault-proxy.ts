@@ -202,6 +202,14 @@ export class FaultProxy {
     return this.started;
   }
 
+  /**
+   * Whether the proxy has a listener now: started and enabled, unless a move of its listen address lost its
+   * old address too (see {@link update}), which leaves it disabled.
+   */
+  get listening(): boolean {
+    return this.server !== undefined;
+  }
+
   /** The toxics in force, in the order they were added. */
   get toxics(): readonly Toxic[] {
     return this.toxicList.slice();
@@ -255,6 +263,13 @@ export class FaultProxy {
    * The new listener is bound before the old one closes: when the address cannot be listened on (in use,
    * not local), the update rejects with a `FaultProxyError` (`PROXY_LISTEN_FAILED`) naming the address and
    * nothing changes, the proxy keeps serving on its old address.
+   *
+   * One exception: a move to the same port on another host (which may clash with the proxy's own listener)
+   * closes the old listener first, then binds the new address and, if that fails, the old one again. Should
+   * the old address be lost meanwhile (taken by another process), the proxy is left stopped: the update
+   * rejects with a `PROXY_LISTEN_FAILED` error saying so (the rebind's error as `cause`), the proxy is disabled
+   * (`enabled` and {@link listening} false, open connections closed, its listen address unchanged), and
+   * `enable()` tries its old address again.
    */
   update(patch: FaultProxyUpdate): Promise<void> {
     const v = new OptionsValidator('FaultProxy update');
@@ -278,11 +293,16 @@ export class FaultProxy {
           if (!moved || this.server === undefined || targetPort === 0 || targetPort !== this.boundPort) throw error;
           const own = this.server;
           this.server = undefined;
-          await closeServer(own);
+          // Frees the port at once; not awaited, as close() reports only once the open connections are gone.
+          own.close();
           try {
             return await this.bindListener(target, targetPort);
           } catch (retryError) {
-            this.server = await this.bindListener(this.listenAddress, this.boundPort).catch(() => undefined);
+            try {
+              this.server = await this.bindListener(this.listenAddress, this.boundPort);
+            } catch (rebindError) {
+              throw this.lostListener(retryError, rebindError);
+            }
             throw retryError;
           }
         });
@@ -389,6 +409,23 @@ export class FaultProxy {
   /** The proxy in toxiproxy's JSON shape. */
   toJSON(): FaultProxyJson {
     return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.isEnabled, toxics: this.toxicList.slice() };
+  }
+
+  /**
+   * Records that the proxy lost its listener while moving it (`moveError`: why the new address failed;
+   * `rebindError`: why the old one could not be bound again): it becomes disabled, and the returned error says so.
+   */
+  private lostListener(moveError: unknown, rebindError: unknown): FaultProxyError {
+    this.isEnabled = false;
+    this.closeConnections();
+    const old = formatHostPort(this.listenAddress.host, this.port);
+    const why = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+    return new FaultProxyError(
+      'PROXY_LISTEN_FAILED',
+      `${why(moveError)}; listening again on its old address ${old} failed too (${why(rebindError)}): ` +
+        `proxy "${this.name}" is now stopped (disabled, no listener); enable() tries ${old} again`,
+      { cause: rebindError },
+    );
   }
 
   private indexOf(name: string): number {

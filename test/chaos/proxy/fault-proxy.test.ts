@@ -177,6 +177,60 @@ describe('FaultProxy', () => {
       expect(await (await raw(oldPort)).roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
     });
 
+    it('moves to the same port on another host while a client is connected, without waiting for it to leave (regression: the move hung)', async () => {
+      const proxy = await proxyWith();
+      const port = proxy.port;
+      const client = await raw(port);
+      expect(await client.roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
+      const started = performance.now();
+      await proxy.update({ listen: `0.0.0.0:${port}` });
+      expect(since(started)).toBeLessThan(500);
+      expect(proxy.toJSON()).toMatchObject({ listen: `0.0.0.0:${port}`, enabled: true });
+      expect(proxy.listening).toBe(true);
+      expect(await client.until((x) => x.closed, 500)).toBe(true);
+      expect(await (await raw(port)).roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
+    });
+
+    it('moving to the same port on another host, when the old address is lost in between, rejects saying the proxy is stopped, and leaves it disabled (regression: it silently had no listener)', async () => {
+      const proxy = await proxyWith();
+      const port = proxy.port;
+      const client = await raw(port);
+      expect(await client.roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
+      // 0.0.0.0:port clashes with the proxy's own 127.0.0.1:port, so the proxy closes its listener first.
+      // Another server takes the port the moment it is free (reaching into the private listener is the only
+      // deterministic way to run between the close and the rebind; a listen without host binds synchronously).
+      const own = (proxy as unknown as { server: Server }).server;
+      const intruder = createNetServer();
+      cleanups.push(() => new Promise<void>((resolve) => (intruder.listening ? intruder.close(() => resolve()) : resolve())));
+      const close = own.close.bind(own);
+      own.close = ((callback?: (error?: Error) => void) => {
+        close(callback);
+        intruder.listen(port);
+        return own;
+      }) as typeof own.close;
+
+      const error = await errorOf(proxy.update({ listen: `0.0.0.0:${port}` }));
+      expect(isFaultProxyError(error)).toBe(true);
+      expect(error).toMatchObject({ code: 'PROXY_LISTEN_FAILED' });
+      const message = (error as Error).message;
+      expect(message).toContain(`cannot listen on 0.0.0.0:${port}`);
+      expect(message).toContain(`listening again on its old address 127.0.0.1:${port} failed too`);
+      expect(message).toContain('proxy "redis" is now stopped (disabled, no listener)');
+      expect(isFaultProxyError((error as Error).cause)).toBe(true);
+      expect(((error as Error).cause as Error).message).toContain(`cannot listen on 127.0.0.1:${port}`);
+      expect(proxy.listening).toBe(false);
+      expect(proxy.enabled).toBe(false);
+      expect(proxy.running).toBe(true);
+      expect(proxy.toJSON()).toMatchObject({ listen: `127.0.0.1:${port}`, enabled: false });
+      expect(await client.until((x) => x.closed, 500)).toBe(true);
+
+      // Once the address is free again, enable() listens there again.
+      await new Promise<void>((resolve) => intruder.close(() => resolve()));
+      await proxy.enable();
+      expect(proxy.listening).toBe(true);
+      expect(await (await raw(port)).roundTrip('PING\r\n', 7)).toBeLessThan(1_000);
+    });
+
     it('enabling a disabled proxy onto a busy address rejects and leaves it disabled where it was', async () => {
       const proxy = await proxyWith({ enabled: false });
       const oldPort = proxy.port;
