@@ -29,7 +29,8 @@ export interface DegradationGateOptions {
   /** The degradation whose level decides. */
   degradation: DegradationSource;
   /**
-   * The least severe level at which writes are refused with 503 (that level and every more severe one).
+   * The least severe level at which writes are refused with 503 (that level and every more severe one); a
+   * level after the first (the first is full service).
    * @default 'read-only' when a level after the first has that name, else the second most severe level but
    * never the first ('minimal' with the default levels; the second of two levels; none with one level); when
    * `emergencyLevel` is given and is less severe, that level (writes are refused in the emergency level too)
@@ -37,7 +38,7 @@ export interface DegradationGateOptions {
   readOnlyLevel?: string;
   /**
    * The least severe level at which only `allowInEmergency` paths are served (that level and every more
-   * severe one; writes stay refused).
+   * severe one; writes stay refused); a level after the first (the first is full service).
    * @default the most severe level when there are at least 3 levels and it comes after the read-only level, else none
    */
   emergencyLevel?: string;
@@ -122,8 +123,13 @@ export class DegradationGate {
     v.string('readOnlyLevel', options.readOnlyLevel);
     v.string('emergencyLevel', options.emergencyLevel);
     if (levels.length > 0) {
-      if (typeof options.readOnlyLevel === 'string' && !levels.includes(options.readOnlyLevel)) v.fail('readOnlyLevel', `one of ${levels.join(', ')}`, options.readOnlyLevel);
-      if (typeof options.emergencyLevel === 'string' && !levels.includes(options.emergencyLevel)) v.fail('emergencyLevel', `one of ${levels.join(', ')}`, options.emergencyLevel);
+      for (const field of ['readOnlyLevel', 'emergencyLevel'] as const) {
+        const value = options[field];
+        if (typeof value !== 'string') continue;
+        if (!levels.includes(value)) v.fail(field, `one of ${levels.join(', ')}`, value);
+        // The first level is full service: refusing anything there would contradict X-Service-Status: operational.
+        else if (value === levels[0]) v.fail(field, `a level more severe than ${levels[0]}`, value);
+      }
     }
     for (const [name, list] of [['allowInEmergency', options.allowInEmergency], ['writeMethods', options.writeMethods]] as const) {
       if (list === undefined) continue;

@@ -192,4 +192,28 @@ describe('DegradationGate', () => {
     expect((error as InvalidOptionsError).issues.map((i) => i.path)).toEqual(['readOnlyLevel', 'emergencyLevel', 'allowInEmergency[1]', 'writeMethods', 'retryAfterMs']);
     expect(() => new DegradationGate({} as never)).toThrow(/degradation/);
   });
+
+  it('rejects the first level (full service) as the read-only or emergency level (regression: full service refused writes while saying operational)', () => {
+    const degradation = new GracefulDegradation({ autoDegrade: false });
+    const first = degradation.getLevels()[0] as string;
+    const issuesOf = (options: Omit<DegradationGateOptions, 'degradation'>): unknown => {
+      try {
+        new DegradationGate({ degradation, ...options }).dispose();
+      } catch (e) {
+        expect(e).toBeInstanceOf(InvalidOptionsError);
+        return (e as InvalidOptionsError).issues;
+      }
+      return [];
+    };
+    expect(issuesOf({ emergencyLevel: first })).toEqual([{ path: 'emergencyLevel', expected: `a level more severe than ${first}`, received: JSON.stringify(first) }]);
+    expect(issuesOf({ readOnlyLevel: first })).toEqual([{ path: 'readOnlyLevel', expected: `a level more severe than ${first}`, received: JSON.stringify(first) }]);
+    expect(issuesOf({ readOnlyLevel: first, emergencyLevel: first })).toEqual([
+      { path: 'readOnlyLevel', expected: `a level more severe than ${first}`, received: JSON.stringify(first) },
+      { path: 'emergencyLevel', expected: `a level more severe than ${first}`, received: JSON.stringify(first) },
+    ]);
+    expect(() => new DegradationGate({ degradation, emergencyLevel: first })).toThrow(`emergencyLevel: expected a level more severe than ${first}`);
+    // The second level is fine for both.
+    const second = degradation.getLevels()[1] as string;
+    expect(issuesOf({ readOnlyLevel: second, emergencyLevel: second })).toEqual([]);
+  });
 });

@@ -40,10 +40,12 @@ interface Entry {
  * all of them every time, so neither the token nor its length nor which token matched leaks through timing.
  *
  * Tickets let a browser's `EventSource` (which cannot send headers) open the event stream without putting
- * the token in a URL: `issueTicket` signs `{ who, expiresAt, tokenId }` with an HMAC key drawn at random for
- * this process; `verifyTicket` checks the signature in constant time, the expiry on the clock, and that the
- * token the ticket was issued under is still accepted. A leaked ticket is good for reading the stream only,
- * and only until it expires or its token is revoked.
+ * the token in a URL: `issueTicket` signs `{ who, expiresAt, tokenId, nonce }` with an HMAC key drawn at
+ * random for this process; `verifyTicket` checks the signature in constant time, the expiry on the clock,
+ * that the token the ticket was issued under is still accepted, and that the ticket was not used before: a
+ * ticket opens one stream only. Used tickets are remembered until they expire (they are refused from then on
+ * anyway), so the memory is bounded by the tickets used within one ticket lifetime. A leaked ticket is good
+ * for reading the stream only, once, and only until it expires or its token is revoked.
  *
  * Tokens rotate with {@link setTokens}: a token left out is refused from then on, and so is every ticket
  * issued under it; a token kept (same name and secret) keeps its id, so its credentials stay valid.
@@ -53,6 +55,12 @@ export class AdminAuth {
   private current = new Set<number>();
   private nextId = 0;
   private readonly key = randomBytes(32);
+  /**
+   * Nonces of the tickets already used, with their expiry, in the order they were used. A ticket expires at
+   * most one lifetime after it is used, so dropping expired ones from the front forgets every used ticket
+   * within one lifetime of its expiry, without a timer.
+   */
+  private readonly used = new Map<string, number>();
 
   constructor(
     tokens: readonly AdminToken[],
@@ -97,14 +105,21 @@ export class AdminAuth {
     return this.identify(header)?.who;
   }
 
-  /** A ticket for the holder of `credential` (a bearer token's), valid for the ticket lifetime. */
+  /** A ticket for the holder of `credential` (a bearer token's), valid once, for the ticket lifetime. */
   issueTicket(credential: Pick<AdminCredential, 'who' | 'tokenId'>): AdminTicket {
-    const expiresAt = Math.floor(this.clock.now()) + this.ticketTtlMs;
-    const payload = Buffer.from(JSON.stringify({ w: credential.who, e: expiresAt, k: credential.tokenId })).toString('base64url');
+    const now = this.clock.now();
+    this.forgetExpired(now);
+    const expiresAt = Math.floor(now) + this.ticketTtlMs;
+    // The nonce makes every ticket distinct (two issued in the same millisecond included), so each is used once.
+    const nonce = randomBytes(12).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ w: credential.who, e: expiresAt, k: credential.tokenId, n: nonce })).toString('base64url');
     return { ticket: `${payload}.${this.sign(payload).toString('base64url')}`, expiresAt };
   }
 
-  /** The credential a ticket carries, or undefined when it is forged, malformed, expired or its token was revoked. */
+  /**
+   * Redeems a ticket: the credential it carries, or undefined when it is forged, malformed, expired, its token
+   * was revoked, or it was redeemed before. A ticket is consumed by the first call that accepts it.
+   */
   verifyTicket(ticket: string | null | undefined): AdminCredential | undefined {
     if (typeof ticket !== 'string' || ticket.length > 2048) return undefined;
     const dot = ticket.indexOf('.');
@@ -114,11 +129,29 @@ export class AdminAuth {
     const expected = this.sign(payload);
     if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return undefined;
     try {
-      const { w, e, k } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { w?: unknown; e?: unknown; k?: unknown };
-      if (typeof w !== 'string' || typeof e !== 'number' || typeof k !== 'number' || this.clock.now() >= e || !this.current.has(k)) return undefined;
+      const { w, e, k, n } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { w?: unknown; e?: unknown; k?: unknown; n?: unknown };
+      if (typeof w !== 'string' || typeof e !== 'number' || typeof k !== 'number' || typeof n !== 'string') return undefined;
+      const now = this.clock.now();
+      if (now >= e || !this.current.has(k)) return undefined;
+      this.forgetExpired(now);
+      if (this.used.has(n)) return undefined;
+      this.used.set(n, e);
       return { who: w, tokenId: k, expiresAt: e };
     } catch {
       return undefined;
+    }
+  }
+
+  /** Number of used tickets remembered (for tests and diagnostics). */
+  get usedTickets(): number {
+    return this.used.size;
+  }
+
+  /** Drops the used tickets that expired, from the oldest used, up to the first still valid. */
+  private forgetExpired(now: number): void {
+    for (const [nonce, expiresAt] of this.used) {
+      if (now < expiresAt) return;
+      this.used.delete(nonce);
     }
   }
 

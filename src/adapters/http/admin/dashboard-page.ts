@@ -164,7 +164,8 @@ export const DASHBOARD_CSP = [
 /**
  * The dashboard: one static HTML page (inline CSS, a small inline script, inline SVG charts; no framework,
  * no CDN, no build step). It gets a ticket from `POST <base>/session` and follows `GET <base>/events`.
- * A ticket serves one connection only: when the server ends the stream (`event: end`: the ticket expired,
+ * A ticket opens one connection only (the server refuses it a second time, even before it expires), so
+ * the page gets a new ticket for every connection: when the server ends the stream (`event: end`: the ticket expired,
  * the stream reached its lifetime, or the token was revoked) the page fetches a fresh ticket at once, and
  * after a dropped connection it does so 2 s later (never letting EventSource retry with the old ticket).
  * A refused token (401) shows the login form.

@@ -165,6 +165,32 @@ describe('admin event stream lasts no longer than its credential (VirtualClock)'
     await again.close();
   });
 
+  it('a ticket opens one stream only: a second /events with it gets 401 problem+json, while it is still valid, open stream or not (regression: reusable until expiry)', async () => {
+    const clock = new VirtualClock(1_000_000);
+    const { base } = await serve(clock);
+    const { ticket } = await ticketFor(base);
+    const sse = await streamWith(base, ticket);
+    // Still open and well before the expiry, the ticket cannot open a second stream.
+    const reused = await fetch(`${base}/events?ticket=${encodeURIComponent(ticket)}`);
+    expect(reused.status).toBe(401);
+    expect(reused.headers.get('content-type')).toBe('application/problem+json');
+    expect(await reused.json()).toMatchObject({ status: 401, title: 'Unauthorized', detail: 'A valid bearer token or ticket (POST /session) is required' });
+    expect(api?.streamClients).toBe(1);
+    // Nor once its stream is gone.
+    await sse.close();
+    await eventually(() => api?.streamClients === 0, 'the client to be removed');
+    clock.advance(1_000);
+    expect((await fetch(`${base}/events?ticket=${encodeURIComponent(ticket)}`)).status).toBe(401);
+    // Two tickets issued in the same millisecond are distinct, and each opens its stream.
+    const [a, b] = [await ticketFor(base), await ticketFor(base)];
+    expect(a.expiresAt).toBe(b.expiresAt);
+    expect(a.ticket).not.toBe(b.ticket);
+    const [first, second] = [await streamWith(base, a.ticket), await streamWith(base, b.ticket)];
+    expect(api?.streamClients).toBe(2);
+    await first.close();
+    await second.close();
+  });
+
   it('ends each stream at its own expiry with one timer between them', async () => {
     const clock = new VirtualClock(0);
     const { base } = await serve(clock, { streamPollIntervalMs: 60_000, streamHeartbeatMs: 60_000 });
