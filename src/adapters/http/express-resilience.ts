@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { OptionsValidator } from '../../core/options.js';
-import { closedStatus, HttpResilience, requestIdOf, storeRequestId, type RequestStart } from './http-resilience.js';
+import { closedStatus, HttpResilience, requestIdOf, requestStartOf, storeRequestStart, type RequestStart } from './http-resilience.js';
 import type { HttpReply } from './http-reply.js';
 import { sendReply } from './http-reply.js';
 import type { RouteInterceptor } from './route-interceptor.js';
@@ -26,30 +26,39 @@ function send(res: Response, reply: HttpReply): void {
   if (!res.headersSent) sendReply(res, reply);
 }
 
-const ROUTE_TEMPLATE = Symbol('antifragile.express.routeTemplate');
+const ROUTE = Symbol('antifragile.express.route');
+const PATCHED = Symbol('antifragile.express.routeTemplatePatched');
 
 /**
- * Makes `req` remember the template of the route that matched, with its router's mount path
- * (`/api` + `/quotes/:id`), as Express sets `req.route`: by the time the response closes, Express has
- * restored `req.baseUrl` to the outer router's, so reading it then would lose the prefix.
+ * Makes requests remember the template of the route that matched, with its router's mount path
+ * (`/api` + `/quotes/:id`), at the moment Express sets `req.route`: by the time the response closes, Express
+ * has restored `req.baseUrl` to the outer router's (after an error or a fall-through), so reading it then
+ * would lose the prefix. The accessor goes once on the application's request prototype (`app.request`), and
+ * keeps what it learns in the request's start, not in new properties of each request (Express requests are
+ * slow to grow).
  */
-function rememberRouteTemplate(req: Request): void {
-  let route: unknown;
-  Object.defineProperty(req, 'route', {
+function rememberRouteTemplates(req: Request): void {
+  const proto = Object.getPrototypeOf(req) as Record<symbol, unknown> | null;
+  if (proto === null || proto[PATCHED] === true) return;
+  Object.defineProperty(proto, PATCHED, { value: true });
+  Object.defineProperty(proto, 'route', {
     configurable: true,
     enumerable: true,
-    get: () => route,
-    set: (value: unknown) => {
-      route = value;
+    get(this: Request & Record<symbol, unknown>) {
+      const start = requestStartOf(this);
+      return start !== undefined ? start.frameworkRoute : this[ROUTE];
+    },
+    set(this: Request & Record<symbol, unknown>, value: unknown) {
+      const start = requestStartOf(this);
+      if (start === undefined) {
+        this[ROUTE] = value;
+        return;
+      }
+      start.frameworkRoute = value;
       const path = (value as { path?: unknown } | undefined)?.path;
-      (req as unknown as Record<symbol, string | undefined>)[ROUTE_TEMPLATE] = typeof path === 'string' ? (req.baseUrl ?? '') + path : undefined;
+      start.route = typeof path === 'string' ? (this.baseUrl ?? '') + path : undefined;
     },
   });
-}
-
-/** The template remembered by {@link rememberRouteTemplate}, if a route matched. */
-function routeOf(req: Request): string | undefined {
-  return (req as unknown as Record<symbol, string | undefined>)[ROUTE_TEMPLATE];
 }
 
 /**
@@ -69,12 +78,12 @@ export function expressResilience(resilience: HttpResilience): ExpressResilience
   }
   const watch = resilience.watchesResponses;
   const proceed = (req: Request, res: Response, next: NextFunction, start: RequestStart): void => {
-    storeRequestId(req, start.requestId);
+    storeRequestStart(req, start);
     const h = start.headers;
     for (let i = 0; i < h.length; i += 2) res.setHeader(h[i] as string, h[i + 1] as string);
     if (watch) {
-      rememberRouteTemplate(req);
-      res.once('close', () => resilience.finish(start, req.method, routeOf(req), closedStatus(res)));
+      rememberRouteTemplates(req);
+      res.on('close', () => resilience.finish(start, req.method, start.route, closedStatus(res)));
     }
     if (start.reply !== undefined) return send(res, start.reply);
     next();

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteHandlerMethod } from 'fastify';
 import { OptionsValidator } from '../../core/options.js';
-import { closedStatus, HttpResilience, requestIdOf, storeRequestId, type RequestStart } from './http-resilience.js';
+import { closedStatus, HttpResilience, requestIdOf, storeRequestStart, type RequestStart } from './http-resilience.js';
 import type { HttpReply } from './http-reply.js';
 import type { RouteInterceptor } from './route-interceptor.js';
 
@@ -33,12 +33,12 @@ export async function fastifyResilience(fastify: FastifyInstance, options: Fasti
   const resilience = options.resilience;
   const watch = resilience.watchesResponses;
   const proceed = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, start: RequestStart): void => {
-    storeRequestId(request.raw, start.requestId);
+    storeRequestStart(request.raw, start);
     const h = start.headers;
     for (let i = 0; i < h.length; i += 2) reply.header(h[i] as string, h[i + 1] as string);
     if (watch) {
       const res = reply.raw;
-      res.once('close', () => resilience.finish(start, request.method, request.routeOptions.url, closedStatus(res)));
+      res.on('close', () => resilience.finish(start, request.method, request.routeOptions.url, closedStatus(res)));
     }
     if (start.reply !== undefined) {
       send(reply, start.reply);

@@ -52,18 +52,30 @@ export interface RequestStart {
   rateLimitKey: string | undefined;
   /** When the request started, on the resilience clock (ms). */
   startedAt: number;
+  /** The route template, when the glue learns it as the request is routed (Express). */
+  route?: string | undefined;
+  /** The framework's own route object (Express `req.route`), kept here by the Express glue. @internal */
+  frameworkRoute?: unknown;
 }
 
-const REQUEST_ID = Symbol.for('antifragile.http.requestId');
+const REQUEST_START = Symbol.for('antifragile.http.requestStart');
+
+/** What the glue stored on a request (node:http / Express request, Fastify `request.raw`), if it ran. @internal */
+export function requestStartOf(req: object): RequestStart | undefined {
+  return (req as Record<symbol, RequestStart | undefined>)[REQUEST_START];
+}
 
 /** The request id stored on a request (node:http / Express request, Fastify `request.raw`) by the glue, if any. */
 export function requestIdOf(req: object): string | undefined {
-  return (req as Record<symbol, string | undefined>)[REQUEST_ID];
+  return requestStartOf(req)?.requestId;
 }
 
-/** Stores the request id on a request object. @internal */
-export function storeRequestId(req: object, id: string): void {
-  (req as Record<symbol, string>)[REQUEST_ID] = id;
+/**
+ * Stores the request's start on the request object: one property per request (request objects of some
+ * frameworks are slow to grow, so everything the glue keeps lives in the start object). @internal
+ */
+export function storeRequestStart(req: object, start: RequestStart): void {
+  (req as Record<symbol, RequestStart>)[REQUEST_START] = start;
 }
 
 /**
@@ -199,9 +211,9 @@ export class HttpResilience {
 export const CLIENT_CLOSED_REQUEST = 499;
 
 /**
- * The status to record for a response that closed: its status code when it was sent completely, else
- * {@link CLIENT_CLOSED_REQUEST} (the client disconnected first). @internal
+ * The status to record for a response that closed: its status code when the answer was complete (ended),
+ * else {@link CLIENT_CLOSED_REQUEST} (the client disconnected first). @internal
  */
 export function closedStatus(res: ServerResponse): number {
-  return res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
+  return res.writableEnded ? res.statusCode : CLIENT_CLOSED_REQUEST;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpResilience, RequestStart } from './http-resilience.js';
-import { closedStatus, storeRequestId } from './http-resilience.js';
+import { closedStatus, storeRequestStart } from './http-resilience.js';
 import { sendReply } from './http-reply.js';
 import { readJsonBody } from './read-json-body.js';
 import type { RouteInterceptor } from './route-interceptor.js';
@@ -49,10 +49,10 @@ export function nodeHttpHandler(resilience: HttpResilience, handler: NodeHttpHan
     sendReply(res, reply);
   };
   const proceed = (req: IncomingMessage, res: ServerResponse, start: RequestStart): void => {
-    storeRequestId(req, start.requestId);
+    storeRequestStart(req, start);
     const h = start.headers;
     for (let i = 0; i < h.length; i += 2) res.setHeader(h[i] as string, h[i + 1] as string);
-    if (watch) res.once('close', () => resilience.finish(start, req.method ?? 'GET', undefined, closedStatus(res)));
+    if (watch) res.on('close', () => resilience.finish(start, req.method ?? 'GET', undefined, closedStatus(res)));
     if (start.reply !== undefined) return sendReply(res, start.reply);
     try {
       const result = handler(req, res, new RequestContext(req, start.requestId, start.path, resilience.maxBodyBytes));
