@@ -412,7 +412,7 @@ export class DistributedRateLimiter implements Policy {
     if (tatAfter !== undefined) {
       resetAfterMs = tatAfter > 0 ? tatAfter : 0;
       const tokens = this.capacity - resetAfterMs / this.intervalMs;
-      remaining = tokens > 0 ? Math.floor(tokens + TIME_SLACK_MS / this.intervalMs) : 0;
+      remaining = tokens > 0 ? Math.min(this.capacity, Math.floor(tokens + TIME_SLACK_MS / this.intervalMs)) : 0;
       if (!allowed) {
         const wait = resetAfterMs + (permits - this.capacity) * this.intervalMs;
         retryAfterMs = wait > TIME_SLACK_MS ? wait : 0;

@@ -102,6 +102,12 @@ describe('GCRA on Redis with an injected clock', () => {
     expect(pick(await rl.tryAcquire('k', 5))).toEqual({ allowed: true, remaining: 0, retryAfterMs: 0, resetAfterMs: 500 });
   });
 
+  it('never reports more remaining permits than the capacity, even when the slack covers many refills', async () => {
+    const rl = limiter({ clock: new VirtualClock(1_000_000), capacity: 10, refillPerSecond: 1e9 }); // the 1 µs slack is 1000 permits
+    expect((await rl.tryAcquire('k')).remaining).toBe(10);
+    expect((await rl.tryAcquire('k')).remaining).toBe(10);
+  });
+
   it('refuses a request larger than the bucket clearly, and bad permits or keys', async () => {
     const rl = limiter({ clock: new VirtualClock() });
     await expect(rl.tryAcquire('k', 6)).rejects.toThrow(/6 permits can never be taken at once: capacity is 5/);
