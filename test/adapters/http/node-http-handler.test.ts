@@ -10,6 +10,20 @@ import { describeHttpAdapter } from './http-adapter-scenarios.js';
 
 failOnUnhandledRejections();
 
+/** Serves `handler` on a free loopback port; `close` also drops kept-alive connections. */
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 describeHttpAdapter('node:http', async (parts) => {
   const quote = nodeHttpRoute(parts.quotes, 'GET:/quotes/:id', (req) => {
     if (parts.state.quoteFails) throw new Error('pricing down');
@@ -19,7 +33,7 @@ describeHttpAdapter('node:http', async (parts) => {
     parts.state.guardedCalls++;
     throw new Error('dependency down');
   });
-  const server = createServer(
+  return listen(
     nodeHttpHandler(parts.resilience, async (req, res, context) => {
       const [, first, second] = context.path.split('/');
       if (req.method === 'GET' && first === 'quotes' && second !== undefined) return quote(req, res, context);
@@ -33,31 +47,9 @@ describeHttpAdapter('node:http', async (parts) => {
       return sendReply(res, { status: 404, headers: {}, body: '' });
     }),
   );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }, false);
 
 describe('nodeHttpHandler edge cases', () => {
-  const listen = async (handler: Parameters<typeof createServer>[1]): Promise<{ url: string; close: () => Promise<void> }> => {
-    const server = createServer(handler);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    };
-  };
-
   it('a handler failing after its answer started (even with a 413) breaks the connection instead of throwing', async () => {
     const app = await listen(
       nodeHttpHandler(new HttpResilience(), async (_req, res) => {
