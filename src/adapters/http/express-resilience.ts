@@ -9,14 +9,15 @@ import type { RouteInterceptor } from './route-interceptor.js';
 export interface ExpressResilience {
   /**
    * Mount first: request id, degradation and rate limit headers, health probes, degradation and rate limit
-   * refusals, and one metrics record per finished response.
+   * refusals, and one metrics record per request when its response closes.
    */
   middleware: RequestHandler;
   /** Mount last: answers errors (yours, the library's, `express.json()`'s 400/413) as problems. */
   errorHandler: ErrorRequestHandler;
   /**
    * A route handler run through the route's breaker; its value is sent as JSON, a failure gets the
-   * fallback or goes to `errorHandler`. The route key defaults to `METHOD:route.path`.
+   * fallback or goes to `errorHandler`. The route key defaults to `METHOD:` + the router's mount path + the
+   * route's path (`GET:/api/quotes/:id`), so routes of different routers get different breakers.
    */
   route(interceptor: RouteInterceptor, handler: (req: Request, signal: AbortSignal) => unknown, routeKey?: string): RequestHandler;
 }

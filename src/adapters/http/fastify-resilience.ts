@@ -17,8 +17,8 @@ function send(reply: FastifyReply, answer: HttpReply): FastifyReply {
 /**
  * Fastify 5 plugin (not encapsulated: it sets `Symbol.for('skip-override')` as Fastify documents, so its
  * hooks and error handler apply to the whole instance): request id, degradation and rate limit headers,
- * health probes, degradation and rate limit refusals in `onRequest`, one metrics record per finished
- * response, and an error handler answering every error (yours, the
+ * health probes, degradation and rate limit refusals in `onRequest`, one metrics record per request
+ * when its response closes, and an error handler answering every error (yours, the
  * library's, Fastify's own malformed-JSON 400 and body-limit 413) as a problem.
  *
  * @example

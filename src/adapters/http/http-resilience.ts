@@ -81,7 +81,7 @@ export function storeRequestStart(req: object, start: RequestStart): void {
 /**
  * The framework-neutral core shared by the node:http, Express and Fastify glue, so one middleware carries the
  * whole stack: resolves the request id, answers health probes, applies the degradation gate and then the
- * rate limit, reports every finished response to the metrics, and maps errors to problem+json (or seed)
+ * rate limit, reports every request to the metrics when its response closes, and maps errors to problem+json (or seed)
  * answers. With the in-process rate limit store a request costs no promise and no timer.
  */
 export class HttpResilience {

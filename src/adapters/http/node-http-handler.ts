@@ -34,7 +34,7 @@ class RequestContext implements NodeHttpContext {
 
 /**
  * Wraps a node:http request handler: sets the request id, degradation and rate limit headers, answers health
- * probes, degradation refusals and rate limit refusals itself, reports every finished response to the
+ * probes, degradation refusals and rate limit refusals itself, reports every request (when its response closes) to the
  * metrics, and answers any error the handler throws (or rejects with) with problem+json (or the seed's
  * ErrorResponse).
  *
