@@ -6,6 +6,8 @@
  */
 export interface ScenarioJournal {
   version: 1;
+  /** The run's id; every fault the run injected through the admin endpoint carried the tag `antifragile-run:<runId>`. */
+  runId?: string;
   scenario: {
     name: string;
     description?: string;

@@ -276,6 +276,7 @@ export class ScenarioRunner {
     const emptyLoad: LoadSummary = { sent: 0, ok: 0, failed: 0, availability: 1, ratePerSec: 0, latency: { mean: 0, p50: 0, p95: 0, p99: 0, max: 0 }, errors: {} };
     return {
       version: 1,
+      runId: this.runId,
       scenario: {
         name: this.scenario.name,
         ...(this.scenario.description === undefined ? {} : { description: this.scenario.description }),

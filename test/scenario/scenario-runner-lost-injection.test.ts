@@ -114,6 +114,7 @@ describe('ScenarioRunner: a fault whose injection answer was lost (regression: i
       ['database', 'antifragile-run:lost-1'],
     ]);
     // ...the client gave up on the second one...
+    expect(journal.runId).toBe('lost-1');
     expect(journal.status).toBe('failed');
     expect(journal.reason).toMatch(/could not inject latency\(database\): .*no answer within 200 ms/);
     // ...and yet nothing is left at the target: the known fault by id, the lost one by tag
