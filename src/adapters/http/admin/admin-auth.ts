@@ -118,9 +118,10 @@ export class AdminAuth {
 
   /**
    * Redeems a ticket: the credential it carries, or undefined when it is forged, malformed, expired, its token
-   * was revoked, or it was redeemed before. A ticket is consumed by the first call that accepts it.
+   * was revoked, or it was redeemed before. A ticket is consumed by the first call that accepts it, unless
+   * `consume` is false (a check before deciding whether the ticket will be used at all).
    */
-  verifyTicket(ticket: string | null | undefined): AdminCredential | undefined {
+  verifyTicket(ticket: string | null | undefined, options: { consume?: boolean } = {}): AdminCredential | undefined {
     if (typeof ticket !== 'string' || ticket.length > 2048) return undefined;
     const dot = ticket.indexOf('.');
     if (dot <= 0) return undefined;
@@ -135,7 +136,7 @@ export class AdminAuth {
       if (now >= e || !this.current.has(k)) return undefined;
       this.forgetExpired(now);
       if (this.used.has(n)) return undefined;
-      this.used.set(n, e);
+      if (options.consume !== false) this.used.set(n, e);
       return { who: w, tokenId: k, expiresAt: e };
     } catch {
       return undefined;

@@ -304,9 +304,14 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       }
       if (path === '/events') {
         if (method !== 'GET') throw HttpError.methodNotAllowed(method, path);
-        const credential = auth.identify(req.headers.authorization) ?? auth.verifyTicket(url.searchParams.get('ticket'));
-        if (credential === undefined) throw HttpError.unauthorized('A valid bearer token or ticket (POST /session) is required');
-        if (eventStream.full) throw new HttpError(503, 'Service Unavailable', 'Too many event-stream clients');
+        const bearer = auth.identify(req.headers.authorization);
+        const ticket = url.searchParams.get('ticket');
+        const unauthorized = (): HttpError => HttpError.unauthorized('A valid bearer token or ticket (POST /session) is required');
+        const credential = bearer ?? auth.verifyTicket(ticket, { consume: false });
+        if (credential === undefined) throw unauthorized();
+        // A full stream refuses before the ticket is spent, so the client may retry with the same ticket.
+        if (eventStream.full) throw new HttpError(503, 'Service Unavailable', 'Too many event-stream clients', { retryAfterMs: 1_000 });
+        if (bearer === undefined && auth.verifyTicket(ticket) === undefined) throw unauthorized();
         eventStream.accept(req, res, { expiresAt: credential.expiresAt, tokenId: credential.tokenId });
         return true;
       }

@@ -185,6 +185,11 @@ describe('admin API (real node:http server)', () => {
     const a = new SseReader(await fetch(`${server.url}/events?ticket=${encodeURIComponent(ticket)}`));
     const b = new SseReader(await fetch(`${server.url}/events`, { headers: auth() }));
     await expectProblem(await fetch(`${server.url}/events`, { headers: auth() }), 503);
+    // A full stream refuses before a ticket is spent: the same ticket works once a place is free.
+    const { ticket: waiting } = (await (await call('POST', '/session')).json()) as { ticket: string };
+    const full = await fetch(`${server.url}/events?ticket=${encodeURIComponent(waiting)}`);
+    await expectProblem(full, 503);
+    expect(full.headers.get('retry-after')).toBe('1');
     await a.until(() => a.snapshots().length === 1, 'the first snapshot');
     expect(a.snapshots()[0]?.breakers?.find((x) => x.name === 'pricing')?.state).toBe('closed');
 
@@ -199,6 +204,10 @@ describe('admin API (real node:http server)', () => {
     await a.close();
     await b.close();
     await eventually(() => server.api.streamClients === 0, 'clients to be removed on disconnect');
+    const c = new SseReader(await fetch(`${server.url}/events?ticket=${encodeURIComponent(waiting)}`));
+    await c.until(() => c.snapshots().length === 1, 'the snapshot of the ticket refused while full');
+    await c.close();
+    await expectProblem(await fetch(`${server.url}/events?ticket=${encodeURIComponent(waiting)}`), 401); // spent now
   });
 });
 
