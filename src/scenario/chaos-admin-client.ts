@@ -1,9 +1,8 @@
 import type { TargetStatus } from '../adapters/http/chaos-admin-handler.js';
 import type { ActiveFaultInfo } from '../chaos/chaos-registry.js';
 import type { FaultSpec } from '../chaos/fault-spec.js';
-import { systemClock, type Clock } from '../core/clock.js';
-import { OptionsValidator } from '../core/options.js';
-import { requestJson } from './json-request.js';
+import type { Clock } from '../core/clock.js';
+import { jsonClientSettings, requestJson } from './json-request.js';
 
 /** Options of {@link ChaosAdminClient}. */
 export interface ChaosAdminClientOptions {
@@ -76,18 +75,12 @@ export class ChaosAdminClient implements ChaosAdminApi {
 
   /** @throws InvalidOptionsError listing every bad option. */
   constructor(options: ChaosAdminClientOptions) {
-    const v = new OptionsValidator('ChaosAdminClient');
-    if (typeof options.url !== 'string' || !URL.canParse(options.url) || !/^https?:$/.test(new URL(options.url).protocol)) v.fail('url', 'an http(s) URL', options.url);
-    if (typeof options.token !== 'string' || options.token === '') v.fail('token', 'a non-empty bearer token', options.token === undefined ? undefined : 'a value');
-    v.duration('timeoutMs', options.timeoutMs, true);
-    v.clock('clock', options.clock);
-    v.func('fetch', options.fetch);
-    v.throwIfInvalid();
-    this.url = options.url.replace(/\/+$/, '');
-    this.token = options.token;
-    this.timeoutMs = options.timeoutMs ?? 5_000;
-    this.clock = options.clock ?? systemClock;
-    this.fetch = options.fetch ?? globalThis.fetch;
+    const settings = jsonClientSettings('ChaosAdminClient', options, true);
+    this.url = settings.url;
+    this.token = settings.token as string;
+    this.timeoutMs = settings.timeoutMs;
+    this.clock = settings.clock;
+    this.fetch = settings.fetch;
   }
 
   async state(signal?: AbortSignal): Promise<ChaosAdminState> {

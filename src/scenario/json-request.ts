@@ -1,5 +1,49 @@
-import type { Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { OptionsValidator } from '../core/options.js';
 import { TargetRequestError } from './target-request-error.js';
+
+/** What a JSON HTTP client of a target (chaos admin endpoint, fault proxy API) is configured with. @internal */
+export interface JsonClientOptions {
+  url: string;
+  token?: string | undefined;
+  timeoutMs?: number;
+  clock?: Clock;
+  fetch?: typeof fetch;
+}
+
+/** The validated settings of a JSON HTTP client, defaults applied. @internal */
+export interface JsonClientSettings {
+  /** Without a trailing slash. */
+  url: string;
+  token: string | undefined;
+  timeoutMs: number;
+  clock: Clock;
+  fetch: typeof fetch;
+}
+
+/**
+ * Validates a client's options (an http(s) `url`; a bearer `token`, required when `tokenRequired`; `timeoutMs`,
+ * `clock`, `fetch`) and applies the defaults (5 s, systemClock, globalThis.fetch).
+ * @throws InvalidOptionsError listing every bad option, named after `component`. @internal
+ */
+export function jsonClientSettings(component: string, options: JsonClientOptions, tokenRequired: boolean): JsonClientSettings {
+  const v = new OptionsValidator(component);
+  if (typeof options.url !== 'string' || !URL.canParse(options.url) || !/^https?:$/.test(new URL(options.url).protocol)) v.fail('url', 'an http(s) URL', options.url);
+  if (tokenRequired) {
+    if (typeof options.token !== 'string' || options.token === '') v.fail('token', 'a non-empty bearer token', options.token === undefined ? undefined : 'a value');
+  } else v.string('token', options.token);
+  v.duration('timeoutMs', options.timeoutMs, true);
+  v.clock('clock', options.clock);
+  v.func('fetch', options.fetch);
+  v.throwIfInvalid();
+  return {
+    url: options.url.replace(/\/+$/, ''),
+    token: options.token,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    clock: options.clock ?? systemClock,
+    fetch: options.fetch ?? globalThis.fetch,
+  };
+}
 
 /** Options of {@link requestJson}. @internal */
 export interface JsonRequestOptions {

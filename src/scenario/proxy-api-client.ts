@@ -1,6 +1,5 @@
-import { systemClock, type Clock } from '../core/clock.js';
-import { OptionsValidator } from '../core/options.js';
-import { requestJson } from './json-request.js';
+import type { Clock } from '../core/clock.js';
+import { jsonClientSettings, requestJson } from './json-request.js';
 import type { ProxyToxicSpec } from './scenario.js';
 
 /** Options of {@link ProxyApiClient}. */
@@ -39,18 +38,12 @@ export class ProxyApiClient implements ProxyToxicApi {
 
   /** @throws InvalidOptionsError listing every bad option. */
   constructor(options: ProxyApiClientOptions) {
-    const v = new OptionsValidator('ProxyApiClient');
-    if (typeof options.url !== 'string' || !URL.canParse(options.url) || !/^https?:$/.test(new URL(options.url).protocol)) v.fail('url', 'an http(s) URL', options.url);
-    v.string('token', options.token);
-    v.duration('timeoutMs', options.timeoutMs, true);
-    v.clock('clock', options.clock);
-    v.func('fetch', options.fetch);
-    v.throwIfInvalid();
-    this.url = options.url.replace(/\/+$/, '');
-    this.token = options.token;
-    this.timeoutMs = options.timeoutMs ?? 5_000;
-    this.clock = options.clock ?? systemClock;
-    this.fetch = options.fetch ?? globalThis.fetch;
+    const settings = jsonClientSettings('ProxyApiClient', options, false);
+    this.url = settings.url;
+    this.token = settings.token;
+    this.timeoutMs = settings.timeoutMs;
+    this.clock = settings.clock;
+    this.fetch = settings.fetch;
   }
 
   async addToxic(proxy: string, name: string, toxic: ProxyToxicSpec, signal?: AbortSignal): Promise<void> {
