@@ -5,6 +5,7 @@ import { createChaosAdminHandler } from '../../src/adapters/http/chaos-admin-han
 import { ChaosControl } from '../../src/chaos/chaos-control.js';
 import { ChaosRegistry } from '../../src/chaos/chaos-registry.js';
 import { InvalidOptionsError } from '../../src/core/options.js';
+import { ProxyApiClient } from '../../src/scenario/proxy-api-client.js';
 import { ChaosAdminClient } from '../../src/scenario/chaos-admin-client.js';
 import { isTargetRequestError, type TargetRequestError } from '../../src/scenario/target-request-error.js';
 import { errorOf } from '../support/promises.js';
@@ -86,5 +87,25 @@ describe('ChaosAdminClient against createChaosAdminHandler (real node:http)', ()
     expect(error.status).toBe(0);
     expect(error.message).toMatch(/^GET http:\/\/127\.0\.0\.1:1\/admin\/chaos\/ failed: /);
     expect(() => new ChaosAdminClient({ url: 'nope', token: '', timeoutMs: -1 })).toThrow(InvalidOptionsError);
+    const issues = (options: object, make: (o: never) => unknown): string[] => {
+      try {
+        make(options as never);
+      } catch (e) {
+        return (e as InvalidOptionsError).issues.map((i) => `${i.path}: ${i.expected}`);
+      }
+      return [];
+    };
+    const bad = { url: 'ftp://x', token: '', timeoutMs: -1, clock: {}, fetch: 1 };
+    expect(issues(bad, (o) => new ChaosAdminClient(o))).toEqual([
+      'url: an http(s) URL',
+      'token: a non-empty bearer token',
+      expect.stringMatching(/^timeoutMs: /),
+      expect.stringMatching(/^clock: /),
+      expect.stringMatching(/^fetch: /),
+    ]);
+    // the proxy client takes the same settings, with an optional token
+    expect(issues({ ...bad, token: 5 }, (o) => new ProxyApiClient(o)).map((i) => i.split(':')[0])).toEqual(['url', 'token', 'timeoutMs', 'clock', 'fetch']);
+    expect(issues({ url: 'http://127.0.0.1:8474/' }, (o) => new ProxyApiClient(o))).toEqual([]);
+    expect(new ProxyApiClient({ url: 'http://127.0.0.1:8474///' }).url).toBe('http://127.0.0.1:8474');
   });
 });
